@@ -1,0 +1,1 @@
+"""The ``cnnlab`` command: one module per subcommand, discovered by :mod:`cnnlab.cli.main`."""

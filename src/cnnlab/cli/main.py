@@ -1,0 +1,71 @@
+"""Entry point of the ``cnnlab`` command.
+
+Each subcommand is a module in this package defining ``NAME``, ``HELP``,
+``add_arguments(parser)`` and ``run(args) -> int``; modules are found automatically, so adding a
+subcommand never edits this file. Bad input (any ``ValueError``) becomes one line on stderr and
+exit code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+import cnnlab
+import cnnlab.cli
+
+_NOT_COMMANDS = {"main", "common"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports errors as one line (``cnnlab train: error: ...``) and exits 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _commands() -> dict[str, ModuleType]:
+    found: dict[str, ModuleType] = {}
+    for info in pkgutil.iter_modules(cnnlab.cli.__path__):
+        if info.name.startswith("_") or info.name in _NOT_COMMANDS:
+            continue
+        module = importlib.import_module(f"cnnlab.cli.{info.name}")
+        found[module.NAME] = module
+    return dict(sorted(found.items()))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="cnnlab",
+        description="cnnlab: CNNs for computer vision, from the notes to running code.",
+    )
+    parser.add_argument("--version", action="version", version=f"cnnlab {cnnlab.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name, module in _commands().items():
+        p = sub.add_parser(name, help=module.HELP, description=module.__doc__)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except ValueError as err:
+        message = " ".join(str(err).split())
+        print(f"cnnlab {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"cnnlab {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
