@@ -23,34 +23,54 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     d = TrainConfig()
     S = argparse.SUPPRESS
-    p.add_argument("--model", default=S, help=f"registry name (default {d.model}); "
-                   "see `cnnlab models`")
-    p.add_argument("--dataset", default=S, help="digits | imagefolder:PATH | mnist:PATH | "
-                   f"cifar10:PATH (default {d.dataset})")
+    p.add_argument(
+        "--model", default=S, help=f"registry name (default {d.model}); see `cnnlab models`"
+    )
+    p.add_argument(
+        "--dataset",
+        default=S,
+        help=f"digits | imagefolder:PATH | mnist:PATH | cifar10:PATH (default {d.dataset})",
+    )
     p.add_argument("--epochs", type=int, default=S, help=f"total epochs (default {d.epochs})")
     p.add_argument("--batch-size", type=int, default=S, help=f"default {d.batch_size}")
     p.add_argument("--lr", type=float, default=S, help=f"learning rate (default {d.lr})")
-    p.add_argument("--optimizer", default=S, help=f"one of the notes' twelve (default "
-                   f"{d.optimizer})")
+    p.add_argument(
+        "--optimizer", default=S, help=f"one of the notes' twelve (default {d.optimizer})"
+    )
     p.add_argument("--weight-decay", type=float, default=S, help="L2 penalty (default 0)")
-    p.add_argument("--scheduler", choices=SCHEDULERS, default=S, help="lr schedule per epoch "
-                   "(default none)")
+    p.add_argument(
+        "--scheduler", choices=SCHEDULERS, default=S, help="lr schedule per epoch (default none)"
+    )
     p.add_argument("--label-smoothing", type=float, default=S, help="default 0")
     p.add_argument("--image-size", type=int, default=S, help="resize images to N x N")
-    p.add_argument("--val-fraction", type=float, default=S, help="validation share where the "
-                   "dataset has no split (default 0.2)")
-    p.add_argument("--drop-last", action="store_true", default=S, help="drop the last "
-                   "incomplete batch of each epoch")
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=S,
+        help="validation share where the dataset has no split (default 0.2)",
+    )
+    p.add_argument(
+        "--drop-last",
+        action="store_true",
+        default=S,
+        help="drop the last incomplete batch of each epoch",
+    )
     p.add_argument("--seed", type=int, default=S, help=f"default {d.seed}")
-    p.add_argument("--out", metavar="RUN_DIR", default=S, help="run directory (default "
-                   "runs/MODEL-DATASET-TIME)")
-    p.add_argument("--device", choices=DEVICES, default=S, help="default auto (CUDA if "
-                   "available)")
+    p.add_argument(
+        "--out",
+        metavar="RUN_DIR",
+        default=S,
+        help="run directory (default runs/MODEL-DATASET-TIME)",
+    )
+    p.add_argument("--device", choices=DEVICES, default=S, help="default auto (CUDA if available)")
     p.add_argument("--amp", action="store_true", default=S, help="float16 autocast (CUDA)")
-    p.add_argument("--workers", type=int, default=S, help="DataLoader worker processes "
-                   "(default 0)")
-    p.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue the run in "
-                   "RUN_DIR from its last.pt")
+    p.add_argument("--workers", type=int, default=S, help="DataLoader worker processes (default 0)")
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        default=None,
+        help="continue the run in RUN_DIR from its last.pt",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,8 +87,10 @@ def run(args: argparse.Namespace) -> int:
         extra = sorted(set(given) - _RESUMABLE)
         if extra:
             flags = ", ".join("--" + k.replace("_", "-") for k in extra)
-            raise ValueError(f"--resume continues with the run's own config; only --epochs, "
-                             f"--device and --workers may be given, not {flags}")
+            raise ValueError(
+                f"--resume continues with the run's own config; only --epochs, "
+                f"--device and --workers may be given, not {flags}"
+            )
         config = TrainConfig.load(run_dir / "config.json")
         for key, value in given.items():
             setattr(config, key, value)

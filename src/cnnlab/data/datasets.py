@@ -180,7 +180,7 @@ def _load_imagefolder(root: Path, image_size: int | None, val_fraction: float) -
     )
 
 
-def _rgb_loader(path: str):  # noqa: ANN202 - returns a PIL image
+def _rgb_loader(path: str):
     from PIL import Image
 
     with open(path, "rb") as f:

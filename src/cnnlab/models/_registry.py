@@ -135,7 +135,5 @@ def create_model(
     unknown = [k for k in kwargs if k not in params and not takes_any]
     if unknown:
         allowed = [p for p in params if params[p].kind is not p.VAR_POSITIONAL]
-        raise ValueError(
-            f"model {name!r} got unexpected option(s) {unknown}; it accepts {allowed}"
-        )
+        raise ValueError(f"model {name!r} got unexpected option(s) {unknown}; it accepts {allowed}")
     return info.factory(**kwargs)

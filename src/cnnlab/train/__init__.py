@@ -2,7 +2,7 @@
 
 from cnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from cnnlab.train.config import TrainConfig
-from cnnlab.train.trainer import TrainingDiverged, TrainingInterrupted, Trainer, train
+from cnnlab.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted, train
 
 __all__ = [
     "TrainConfig",

@@ -53,8 +53,16 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         raise ValueError(f"checkpoint {str(path)!r} does not exist")
     try:
         state = torch.load(path, map_location=map_location, weights_only=False)
-    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile,
-            ValueError, AttributeError, ImportError) as err:
+    except (
+        OSError,
+        RuntimeError,
+        EOFError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+        ValueError,
+        AttributeError,
+        ImportError,
+    ) as err:
         raise ValueError(f"checkpoint {str(path)!r} is corrupt or unreadable: {err}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(

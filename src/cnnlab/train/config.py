@@ -42,8 +42,9 @@ class TrainConfig:
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, "
-                                 f"got {value!r}")
+                raise ValueError(
+                    f"--{name.replace('_', '-')} must be a positive integer, got {value!r}"
+                )
         if not self.lr >= 0:
             raise ValueError(f"--lr must be >= 0, got {self.lr}")
         if not self.weight_decay >= 0:

@@ -38,8 +38,11 @@ def check_input_size(name: str, num_classes: int, size: tuple[int, int, int]) ->
     default = model_info(name).default_input_size
     upper = max(default[1], default[2], size[1], size[2])
     smallest = smallest_input(name, num_classes, size[0], upper)
-    hint = (f"it needs inputs of at least {smallest}x{smallest}" if smallest
-            else f"its default input is {default[1]}x{default[2]}")
+    hint = (
+        f"it needs inputs of at least {smallest}x{smallest}"
+        if smallest
+        else f"its default input is {default[1]}x{default[2]}"
+    )
     raise ValueError(
         f"model {name!r} cannot take {size[0]}x{size[1]}x{size[2]} inputs: {hint}; "
         f"pass --image-size N to resize the images"

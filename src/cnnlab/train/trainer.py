@@ -146,19 +146,23 @@ class Trainer:
         config.out = str(self.run_dir)
 
         self._seed_everything(config.seed)
-        self.data: DatasetBundle = load_dataset(config.dataset, config.image_size,
-                                                config.val_fraction)
+        self.data: DatasetBundle = load_dataset(
+            config.dataset, config.image_size, config.val_fraction
+        )
         info = model_info(config.model)
         if info.task != "classification":
-            raise ValueError(f"model {config.model!r} is a {info.task} model; "
-                             "cnnlab train trains classifiers")
+            raise ValueError(
+                f"model {config.model!r} is a {info.task} model; cnnlab train trains classifiers"
+            )
         input_size = (self.data.in_chans, *self.data.image_size)
         check_input_size(config.model, self.data.num_classes, input_size)
         self.model: nn.Module = create_model(
             config.model, num_classes=self.data.num_classes, in_chans=self.data.in_chans
         ).to(self.device)
         self.optimizer = create_optimizer(
-            config.optimizer, self.model.parameters(), lr=config.lr,
+            config.optimizer,
+            self.model.parameters(),
+            lr=config.lr,
             weight_decay=config.weight_decay,
         )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -170,12 +174,19 @@ class Trainer:
         self.sampler = EpochShuffleSampler(len(self.data.train), config.seed)
         pin = self.device.type == "cuda"
         self.train_loader = DataLoader(
-            self.data.train, batch_size=config.batch_size, sampler=self.sampler,
-            drop_last=config.drop_last, num_workers=config.workers, pin_memory=pin,
+            self.data.train,
+            batch_size=config.batch_size,
+            sampler=self.sampler,
+            drop_last=config.drop_last,
+            num_workers=config.workers,
+            pin_memory=pin,
         )
         self.val_loader = DataLoader(
-            self.data.val, batch_size=max(config.batch_size, 256), shuffle=False,
-            num_workers=config.workers, pin_memory=pin,
+            self.data.val,
+            batch_size=max(config.batch_size, 256),
+            shuffle=False,
+            num_workers=config.workers,
+            pin_memory=pin,
         )
         self.accounting = EpochAccounting(
             len(self.data.train), config.batch_size, config.epochs, config.drop_last
@@ -265,7 +276,8 @@ class Trainer:
                     raise TrainingInterrupted(self._interrupt_message())
                 self._finish_epoch()
         finally:
-            signal.signal(signal.SIGINT, previous) if previous is not None else None
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         self._print_footer()
         return self.history
 
@@ -293,11 +305,14 @@ class Trainer:
         start = time.perf_counter()
         with epoch_progress(self.console) as progress:
             task = progress.add_task(
-                f"epoch {self.epoch + 1}/{cfg.epochs}", total=total, completed=self.step,
-                loss=self.running.loss, acc=self.running.acc, ips=0.0,
+                f"epoch {self.epoch + 1}/{cfg.epochs}",
+                total=total,
+                completed=self.step,
+                loss=self.running.loss,
+                acc=self.running.acc,
+                ips=0.0,
             )
-            done_here = 0
-            for x, y in self.train_loader:
+            for done_here, (x, y) in enumerate(self.train_loader, start=1):
                 x = x.to(self.device, non_blocking=True)
                 y = y.to(self.device, non_blocking=True)
                 with torch.autocast(self.device.type, dtype=torch.float16, enabled=cfg.amp):
@@ -319,10 +334,14 @@ class Trainer:
                 self.running.correct += int((logits.argmax(1) == y).sum().item())
                 self.running.seen += n
                 self.step += 1
-                done_here += 1
                 elapsed = time.perf_counter() - start
-                progress.update(task, advance=1, loss=self.running.loss, acc=self.running.acc,
-                                ips=done_here / max(elapsed, 1e-9))
+                progress.update(
+                    task,
+                    advance=1,
+                    loss=self.running.loss,
+                    acc=self.running.acc,
+                    ips=done_here / max(elapsed, 1e-9),
+                )
                 if self.on_iteration is not None:
                     self.on_iteration(self, self.epoch, self.step)
                 if self._stop:
@@ -348,8 +367,12 @@ class Trainer:
         val_loss, val_acc = self.evaluate()
         lr = self.optimizer.param_groups[0]["lr"]
         row = EpochMetrics(
-            epoch=self.epoch + 1, train_loss=self.running.loss, train_acc=self.running.acc,
-            val_loss=val_loss, val_acc=val_acc, lr=lr,
+            epoch=self.epoch + 1,
+            train_loss=self.running.loss,
+            train_acc=self.running.acc,
+            val_loss=val_loss,
+            val_acc=val_acc,
+            lr=lr,
             seconds=round(self.running.seconds + time.perf_counter() - start, 3),
         )
         self.scheduler.step()
@@ -364,8 +387,11 @@ class Trainer:
         if is_best:
             save_checkpoint(self.run_dir / "best.pt", self._state())
         write_metrics_csv(self.run_dir / "metrics.csv", self.history)
-        plot_curves(self.run_dir / "curves.png", self.history,
-                    title=f"{self.config.model} on {self.data.name}")
+        plot_curves(
+            self.run_dir / "curves.png",
+            self.history,
+            title=f"{self.config.model} on {self.data.name}",
+        )
         self.console.print(
             f"epoch {row.epoch:>3}/{self.config.epochs} | train loss {row.train_loss:.4f} "
             f"acc {row.train_acc:.4f} | val loss {row.val_loss:.4f} acc {row.val_acc:.4f} | "
@@ -376,24 +402,31 @@ class Trainer:
         save_checkpoint(self.run_dir / "last.pt", self._state())
 
     def _interrupt_message(self) -> str:
-        where = (f"epoch {self.epoch + 1}, iteration {self.step}/"
-                 f"{self.accounting.iterations_per_epoch}")
-        return (f"interrupted at {where}; saved {self.run_dir / 'last.pt'}. Resume with: "
-                f"cnnlab train --resume {self.run_dir}")
+        where = (
+            f"epoch {self.epoch + 1}, iteration {self.step}/{self.accounting.iterations_per_epoch}"
+        )
+        return (
+            f"interrupted at {where}; saved {self.run_dir / 'last.pt'}. Resume with: "
+            f"cnnlab train --resume {self.run_dir}"
+        )
 
     # ------------------------------------------------------------------ text
     def _print_header(self) -> None:
         n_params = sum(p.numel() for p in self.model.parameters())
         cfg = self.config
-        self.console.print(f"model {cfg.model} ({n_params:,} parameters) | data {self.data.describe()}")
+        self.console.print(
+            f"model {cfg.model} ({n_params:,} parameters) | data {self.data.describe()}"
+        )
         self.console.print(
             f"device {self.device} | optimizer {cfg.optimizer} lr {cfg.lr:g} weight decay "
             f"{cfg.weight_decay:g} | scheduler {cfg.scheduler} | seed {cfg.seed}"
         )
         self.console.print(self.accounting.describe())
         if self.epoch or self.step:
-            self.console.print(f"resuming {self.run_dir} after {self.epoch} finished epoch(s)"
-                               + (f" and {self.step} iteration(s)" if self.step else ""))
+            self.console.print(
+                f"resuming {self.run_dir} after {self.epoch} finished epoch(s)"
+                + (f" and {self.step} iteration(s)" if self.step else "")
+            )
         self.console.print(f"run directory: {self.run_dir}")
 
     def _print_footer(self) -> None:
