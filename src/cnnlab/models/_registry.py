@@ -134,6 +134,9 @@ def create_model(
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
     unknown = [k for k in kwargs if k not in params and not takes_any]
     if unknown:
-        allowed = [p for p in params if params[p].kind is not p.VAR_POSITIONAL]
+        allowed = [n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
         raise ValueError(f"model {name!r} got unexpected option(s) {unknown}; it accepts {allowed}")
-    return info.factory(**kwargs)
+    try:
+        return info.factory(**kwargs)
+    except TypeError as err:  # e.g. an option a **kwargs factory passes on and a class rejects
+        raise ValueError(f"model {name!r} rejected its options {sorted(kwargs)}: {err}") from None

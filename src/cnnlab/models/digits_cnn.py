@@ -71,6 +71,8 @@ class DigitsCNN(nn.Module):
     default_input_size=(1, 8, 8),
     paper="Simonyan & Zisserman, ICLR 2015 (3x3 stacks); sized for 8x8 digits",
 )
-def digits_cnn(num_classes: int = 10, in_chans: int = 1, **kwargs: object) -> DigitsCNN:
+def digits_cnn(
+    num_classes: int = 10, in_chans: int = 1, width: int = 32, drop_rate: float = 0.2
+) -> DigitsCNN:
     """Small VGG-style CNN for 8x8 to 32x32 images (about 66k parameters at width 32)."""
-    return DigitsCNN(num_classes=num_classes, in_chans=in_chans, **kwargs)
+    return DigitsCNN(num_classes, in_chans, width, drop_rate)

@@ -14,7 +14,6 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from cnnlab.core.accounting import EpochAccounting
-from cnnlab.data import DatasetBundle, load_dataset, parse_dataset_spec
+from cnnlab.data import DatasetBundle, load_dataset
 from cnnlab.models import create_model, model_info
 from cnnlab.optim import create_optimizer
 from cnnlab.train.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
@@ -34,6 +33,13 @@ from cnnlab.train.input_check import check_input_size
 from cnnlab.train.metrics import EpochMetrics, plot_curves, write_metrics_csv
 from cnnlab.train.progress import epoch_progress
 from cnnlab.train.sampler import EpochShuffleSampler
+from cnnlab.train.state import (
+    default_run_dir,
+    lr_factor,
+    resolve_device,
+    rng_state,
+    set_rng_state,
+)
 
 
 class TrainingInterrupted(Exception):
@@ -60,49 +66,6 @@ class _Running:
     @property
     def acc(self) -> float:
         return self.correct / max(self.seen, 1)
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but no CUDA device is available")
-    return torch.device(name)
-
-
-def default_run_dir(config: TrainConfig) -> Path:
-    kind, _ = parse_dataset_spec(config.dataset)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{config.model}-{kind}-{stamp}"
-
-
-def _rng_state() -> dict[str, Any]:
-    state = {
-        "torch": torch.get_rng_state(),
-        "numpy": np.random.get_state(),
-        "python": random.getstate(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def _lr_factor(schedule: str, epochs: int) -> Callable[[int], float]:
-    """Learning-rate multiplier per finished epoch (a pure function, so resuming is exact)."""
-    if schedule == "cosine":
-        return lambda e: 0.5 * (1.0 + math.cos(math.pi * min(e, epochs) / epochs))
-    if schedule == "step":
-        step = max(epochs // 3, 1)
-        return lambda e: 0.1 ** (e // step)
-    return lambda e: 1.0
 
 
 class Trainer:
@@ -166,13 +129,16 @@ class Trainer:
             weight_decay=config.weight_decay,
         )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, _lr_factor(config.scheduler, config.epochs)
+            self.optimizer, lr_factor(config.scheduler, config.epochs)
         )
         self.scaler = torch.amp.GradScaler("cuda", enabled=config.amp)
         self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
 
         self.sampler = EpochShuffleSampler(len(self.data.train), config.seed)
         pin = self.device.type == "cuda"
+        # Loaders draw their workers' base seed from a generator; give them their own (re-seeded
+        # per epoch) so that creating an iterator never moves the global RNG that dropout uses.
+        self.loader_generator = torch.Generator()
         self.train_loader = DataLoader(
             self.data.train,
             batch_size=config.batch_size,
@@ -180,6 +146,7 @@ class Trainer:
             drop_last=config.drop_last,
             num_workers=config.workers,
             pin_memory=pin,
+            generator=self.loader_generator,
         )
         self.val_loader = DataLoader(
             self.data.val,
@@ -187,6 +154,7 @@ class Trainer:
             shuffle=False,
             num_workers=config.workers,
             pin_memory=pin,
+            generator=torch.Generator(),
         )
         self.accounting = EpochAccounting(
             len(self.data.train), config.batch_size, config.epochs, config.drop_last
@@ -223,7 +191,7 @@ class Trainer:
             "running": asdict(self.running),
             "best_val_acc": self.best_val_acc,
             "history": [asdict(r) for r in self.history],
-            "rng": _rng_state(),
+            "rng": rng_state(),
             "config": asdict(self.config),
         }
 
@@ -240,7 +208,7 @@ class Trainer:
             ) from None
         self.scheduler.load_state_dict(ckpt["scheduler"])
         # The lr follows the schedule of the (possibly new) total epoch count.
-        factor = _lr_factor(self.config.scheduler, self.config.epochs)(self.scheduler.last_epoch)
+        factor = lr_factor(self.config.scheduler, self.config.epochs)(self.scheduler.last_epoch)
         for group, base in zip(self.optimizer.param_groups, self.scheduler.base_lrs, strict=True):
             group["lr"] = base * factor
         if ckpt.get("scaler"):
@@ -250,7 +218,7 @@ class Trainer:
         self.running = _Running(**ckpt.get("running", {}))
         self.best_val_acc = float(ckpt.get("best_val_acc", -1.0))
         self.history = [EpochMetrics(**r) for r in ckpt.get("history", [])]
-        _set_rng_state(ckpt["rng"])
+        set_rng_state(ckpt["rng"])
 
     def request_stop(self) -> None:
         """Stop after the current iteration, saving ``last.pt`` (what Ctrl-C does)."""
@@ -299,6 +267,7 @@ class Trainer:
         cfg = self.config
         self.model.train()
         self.sampler.set_epoch(self.epoch, skip=self.step * cfg.batch_size)
+        self.loader_generator.manual_seed(cfg.seed * 1_000_003 + self.epoch)
         total = self.accounting.iterations_per_epoch
         if self.step >= total:
             return

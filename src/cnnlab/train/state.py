@@ -1,0 +1,59 @@
+"""Run state helpers: device choice, run folder name, RNG snapshots, the lr schedule."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from cnnlab.data import parse_dataset_spec
+from cnnlab.train.config import TrainConfig
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for, but no CUDA device is available")
+    return torch.device(name)
+
+
+def default_run_dir(config: TrainConfig) -> Path:
+    kind, _ = parse_dataset_spec(config.dataset)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{config.model}-{kind}-{stamp}"
+
+
+def rng_state() -> dict[str, Any]:
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def lr_factor(schedule: str, epochs: int) -> Callable[[int], float]:
+    """Learning-rate multiplier per finished epoch (a pure function, so resuming is exact)."""
+    if schedule == "cosine":
+        return lambda e: 0.5 * (1.0 + math.cos(math.pi * min(e, epochs) / epochs))
+    if schedule == "step":
+        step = max(epochs // 3, 1)
+        return lambda e: 0.1 ** (e // step)
+    return lambda e: 1.0

@@ -1,0 +1,203 @@
+"""`cnnlab train` end to end: the digits run, other dataset kinds, resume, Ctrl-C, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from cnnlab.cli.main import main
+from cnnlab.models import create_model
+from cnnlab.train import load_checkpoint, save_checkpoint
+from cnnlab.train.metrics import read_metrics_csv
+
+FAST = ["--epochs", "1", "--batch-size", "256", "--device", "cpu"]
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "cnnlab", *args]
+
+
+def test_help_lists_subcommands() -> None:
+    out = subprocess.run(_cli("--help"), capture_output=True, text=True, check=True).stdout
+    assert "train" in out
+    out = subprocess.run(_cli("train", "--help"), capture_output=True, text=True, check=True)
+    assert "--resume" in out.stdout and "--dataset" in out.stdout
+
+
+def test_train_digits_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert main(["train", *FAST, "--epochs", "2", "--out", str(run)]) == 0
+    out = capsys.readouterr().out
+    # The notes' accounting: N = 1437 training digits (80% of 1797), B = 256 -> ceil = 6.
+    assert "training samples N=1437, batch size B=256, iterations/epoch = ceil(N/B) = 6" in out
+    assert "total iterations = 12" in out
+    n_params = sum(t.numel() for t in create_model("digits_cnn").parameters())
+    assert f"({n_params:,} parameters)" in out
+    assert out.count("epoch ") >= 2 and "val loss" in out
+    config = json.loads((run / "config.json").read_text())
+    assert config["epochs"] == 2 and config["model"] == "digits_cnn" and config["batch_size"] == 256
+    assert len(read_metrics_csv(run / "metrics.csv")) == 2
+
+
+def test_resume_via_cli_continues_to_total_epochs(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert main(["train", *FAST, "--out", str(run)]) == 0
+    assert main(["train", "--resume", str(run), "--epochs", "2"]) == 0
+    assert [r.epoch for r in read_metrics_csv(run / "metrics.csv")] == [1, 2]
+    assert load_checkpoint(run / "last.pt")["epoch"] == 2
+
+
+def _write_idx(path: Path, array: np.ndarray) -> None:
+    # The IDX format of the MNIST files: magic (0, 0, dtype 0x08, ndim), big-endian dims, bytes.
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def test_mnist_files_the_user_has(tmp_path: Path) -> None:
+    raw = tmp_path / "mnist" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 40), ("t10k", 20)):
+        _write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        _write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10)
+    run = tmp_path / "run"
+    assert (
+        main(["train", *FAST, "--dataset", f"mnist:{tmp_path / 'mnist'}", "--out", str(run)]) == 0
+    )
+    assert len(read_metrics_csv(run / "metrics.csv")) == 1
+
+
+@pytest.mark.parametrize("layout", ["split-folders", "one-folder"])
+def test_imagefolder(tmp_path: Path, layout: str) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    root = tmp_path / "images"
+    splits = ["train", "val"] if layout == "split-folders" else [""]
+    for split in splits:
+        for cls in ("cat", "dog"):
+            folder = root / split / cls
+            folder.mkdir(parents=True)
+            for i in range(6):
+                pixels = rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(folder / f"{i}.png")
+    run = tmp_path / "run"
+    args = ["train", *FAST, "--dataset", f"imagefolder:{root}", "--image-size", "16"]
+    assert main([*args, "--out", str(run)]) == 0
+    state = load_checkpoint(run / "last.pt")
+    assert state["model"]["fc.weight"].shape == (2, 64)  # 2 classes, RGB input
+    assert state["model"]["features.0.weight"].shape[1] == 3
+
+
+def _bad_runs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
+    good = tmp_path / "good"
+    assert main(["train", *FAST, "--out", str(good)]) == 0
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "config.json").write_text((good / "config.json").read_text())
+    (corrupt / "last.pt").write_bytes(b"not a checkpoint at all")
+    mismatch = tmp_path / "mismatch"
+    mismatch.mkdir()
+    (mismatch / "config.json").write_text((good / "config.json").read_text())
+    state = load_checkpoint(good / "last.pt")
+    state["model"] = {"features.0.weight": torch.zeros(3, 3)}
+    state.pop("format")
+    save_checkpoint(mismatch / "last.pt", state)
+    (tmp_path / "file.txt").write_text("x")
+    return {
+        "unknown-model": (["--model", "digits_cnm"], "did you mean digits_cnn"),
+        "unknown-dataset": (["--dataset", "imagenet:/x"], "unknown dataset kind 'imagenet'"),
+        "missing-folder": (["--dataset", f"imagefolder:{tmp_path}/nope"], "does not exist"),
+        "not-a-folder": (["--dataset", f"cifar10:{tmp_path}/file.txt"], "not a folder"),
+        "no-cifar-files": (["--dataset", f"cifar10:{tmp_path}"], "no CIFAR10 files"),
+        "zero-epochs": (["--epochs", "0"], "--epochs must be a positive integer, got 0"),
+        "neg-batch": (["--batch-size", "-4"], "--batch-size must be a positive integer"),
+        "neg-lr": (["--lr", "-0.1"], "--lr must be >= 0, got -0.1"),
+        "unknown-optimizer": (["--optimizer", "adamw2"], "unknown optimizer 'adamw2'"),
+        "non-int-epochs": (["--epochs", "two"], "invalid int value: 'two'"),
+        "resume-missing": (["--resume", f"{tmp_path}/nope"], "does not exist"),
+        "resume-corrupt": (["--resume", str(corrupt)], "corrupt or unreadable"),
+        "resume-mismatch": (["--resume", str(mismatch)], "does not fit model 'digits_cnn'"),
+        "resume-with-lr": (["--resume", str(good), "--lr", "0.1"], "only --epochs"),
+        "existing-run": (["--out", str(good)], "already holds a run"),
+    }
+
+
+def _run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    try:
+        code = main(args)
+    except SystemExit as exit_:  # argparse's own errors
+        code = int(exit_.code or 0)
+    return code, capsys.readouterr().err
+
+
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, (args, message) in _bad_runs(tmp_path).items():
+        full = ["train", *(args if "--resume" in args else [*FAST, *args])]
+        code, err = _run_main(full, capsys)
+        assert code == 2, (name, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, (name, err)
+        assert lines[0].startswith("cnnlab train: error:"), (name, lines[0])
+        assert message in lines[0], (name, lines[0])
+
+
+def test_bad_input_in_a_real_process_has_no_traceback() -> None:
+    proc = subprocess.run(_cli("train", "--model", "resnet5O"), capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert (
+        proc.stderr.strip().splitlines()
+        == ["cnnlab train: error: unknown model 'resnet5O'; choose one of: digits_cnn"]
+        or "did you mean" in proc.stderr
+    )
+    assert "Traceback" not in proc.stderr
+
+
+def test_cuda_requested_without_cuda(capsys: pytest.CaptureFixture[str]) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    assert main(["train", "--device", "cuda"]) == 2
+    assert "no CUDA device is available" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_and_says_how_to_resume(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        _cli("train", "--epochs", "500", "--device", "cpu", "--out", str(run)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 120
+    while not (run / "metrics.csv").exists():  # wait until training is under way
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert f"Resume with: cnnlab train --resume {run}" in err
+    assert "Traceback" not in err
+    state = load_checkpoint(run / "last.pt")
+    done = state["epoch"]
+    assert 1 <= done < 500
+    # Resume to one more epoch than was finished: completes and appends to the metrics.
+    assert main(["train", "--resume", str(run), "--epochs", str(done + 1)]) == 0
+    assert [r.epoch for r in read_metrics_csv(run / "metrics.csv")] == list(range(1, done + 2))
