@@ -116,6 +116,12 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path) -> None:
     assert hashlib.sha256(last.read_bytes()).hexdigest() == digest
 
 
+def test_worker_processes_give_the_same_weights(tmp_path: Path) -> None:
+    Trainer(_cfg(tmp_path, "w0", epochs=1)).fit()
+    Trainer(_cfg(tmp_path, "w2", epochs=1, workers=2)).fit()
+    _assert_identical(_weights(tmp_path / "w0" / "last.pt"), _weights(tmp_path / "w2" / "last.pt"))
+
+
 def test_refuses_to_overwrite_a_run(tmp_path: Path) -> None:
     Trainer(_cfg(tmp_path, "run", epochs=1)).fit()
     with pytest.raises(ValueError, match="already holds a run"):

@@ -60,9 +60,9 @@ def plot_curves(path: Path, rows: list[EpochMetrics], title: str = "") -> None:
     ax_acc.plot(epochs, [r.train_acc for r in rows], "o-", label="train")
     ax_acc.plot(epochs, [r.val_acc for r in rows], "s-", label="validation")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy", ylim=(0, 1.01))
-    for ax in (ax_loss, ax_acc):
+    for ax, where in ((ax_loss, "upper right"), (ax_acc, "lower right")):
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(loc=where)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
