@@ -94,3 +94,9 @@ def test_bad_inputs() -> None:
         roi_pool(features[0], rois, 2)
     with pytest.raises(ValueError, match="sampling_ratio must be >= -1"):
         roi_align(features, rois, 2, sampling_ratio=-3)
+
+
+def test_boxes_are_cast_to_the_input_dtype() -> None:
+    features, rois = _inputs(44)
+    ours = roi_pool(features, rois.float(), 3, 0.25)  # torchvision itself refuses mixed dtypes
+    torch.testing.assert_close(ours, tv.roi_pool(features, rois.float().double(), 3, 0.25))

@@ -23,7 +23,8 @@ from cnnlab.detection._checks import check_boxes, check_tensor, pair
 
 def _check_rois(
     input: Tensor, boxes: Tensor | list[Tensor], output_size: int | tuple[int, int], scale: float
-) -> None:
+) -> Tensor | list[Tensor]:
+    """Check the arguments; return the boxes in the dtype of ``input`` (torchvision needs it)."""
     input = check_tensor(input, "input")
     if input.dim() != 4:
         raise ValueError(f"input must have shape (N, C, H, W), got {tuple(input.shape)}")
@@ -38,9 +39,7 @@ def _check_rois(
                 f"boxes as a list needs one (K_i, 4) tensor per image: got {len(boxes)} "
                 f"tensors for a batch of {input.shape[0]}"
             )
-        for i, b in enumerate(boxes):
-            check_boxes(b, f"boxes[{i}]")
-        return
+        return [check_boxes(b, f"boxes[{i}]").to(input.dtype) for i, b in enumerate(boxes)]
     rois = check_tensor(boxes, "boxes")
     if rois.dim() != 2 or rois.shape[1] != 5:
         raise ValueError(
@@ -55,6 +54,7 @@ def _check_rois(
             f"boxes[{i}, 0] = {index[i].item():g} is not a batch index in [0, {input.shape[0] - 1}]"
         )
     check_boxes(rois[:, 1:], "boxes[:, 1:]")
+    return rois.to(input.dtype)
 
 
 def roi_pool(
@@ -68,14 +68,15 @@ def roi_pool(
     Args:
         input: feature maps.
         boxes: ``(K, 5)`` rows ``(batch_index, x1, y1, x2, y2)``, or a list with one ``(K_i, 4)``
-            tensor per image; coordinates in the input image's pixels.
+            tensor per image; coordinates in the input image's pixels (cast to the dtype of
+            ``input``).
         output_size: ``(h, w)`` of the pooled feature (an int for a square).
         spatial_scale: feature-map size / image size, e.g. ``1/16`` for VGG-16's conv5.
 
     Shape:
         input: (N, C, H, W), boxes: (K, 5) -> (K, C, h, w)
     """
-    _check_rois(input, boxes, output_size, spatial_scale)
+    boxes = _check_rois(input, boxes, output_size, spatial_scale)
     return ops.roi_pool(input, boxes, output_size, float(spatial_scale))
 
 
@@ -101,7 +102,7 @@ def roi_align(
     Shape:
         input: (N, C, H, W), boxes: (K, 5) -> (K, C, h, w)
     """
-    _check_rois(input, boxes, output_size, spatial_scale)
+    boxes = _check_rois(input, boxes, output_size, spatial_scale)
     if isinstance(sampling_ratio, bool) or not isinstance(sampling_ratio, int):
         raise ValueError(f"sampling_ratio must be an int (-1 for adaptive), got {sampling_ratio!r}")
     if sampling_ratio < -1:
