@@ -18,18 +18,17 @@ from torchvision.models.detection._utils import BoxCoder
 from cnnlab import detection, scratch
 
 
-def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
     fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return time.perf_counter() - start
 
 
 def row(name: str, ours: Callable[[], object], ref: Callable[[], object], ref_name: str) -> None:
-    t_ours, t_ref = best_of(ours), best_of(ref)
+    """Best of 9 runs each, ours and the reference interleaved (the machine is shared)."""
+    ours(), ref()
+    pairs = [(timed(ours), timed(ref)) for _ in range(9)]
+    t_ours, t_ref = min(p[0] for p in pairs), min(p[1] for p in pairs)
     print(
         f"{name:<34} ours {t_ours * 1e3:9.3f} ms   {ref_name:<26} {t_ref * 1e3:9.3f} ms"
         f"   ratio {t_ours / t_ref:7.2f}"
