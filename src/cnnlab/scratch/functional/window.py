@@ -113,9 +113,13 @@ def windows(xp: np.ndarray, window: Window2d, out_size: Pair) -> np.ndarray:
 
 
 def im2col(
-    x: np.ndarray, window: Window2d, out_size: Pair | None = None, pad_value: float = 0.0
+    x: np.ndarray,
+    window: Window2d,
+    out_size: Pair | None = None,
+    pad_value: float = 0.0,
+    batch_last: bool = False,
 ) -> np.ndarray:
-    """Columns ``(N, C, kH, kW, H_out, W_out)`` of ``x`` (N, C, H, W), one contiguous copy.
+    """Columns of ``x`` (N, C, H, W): one contiguous copy of the strided window view.
 
     Args:
         x: input, NCHW.
@@ -123,13 +127,18 @@ def im2col(
         out_size: output positions to take; default :meth:`Window2d.checked_output_size`.
             A transposed convolution asks for fewer positions than fit.
         pad_value: value of the padding (0 for convolution and mean pooling, -inf for max).
+        batch_last: lay the copy out as (C, kH, kW, N, H_out, W_out), so that the columns of
+            all samples form one matrix ``(C*kH*kW, N*H_out*W_out)`` for a single GEMM.
 
     Shape:
-        x: (N, C, H, W) -> (N, C, kH, kW, H_out, W_out)
+        x: (N, C, H, W) -> (N, C, kH, kW, H_out, W_out), or (C, kH, kW, N, H_out, W_out)
     """
     if out_size is None:
         out_size = window.checked_output_size(x.shape[2], x.shape[3])
-    return np.ascontiguousarray(windows(pad2d(x, window.padding, pad_value), window, out_size))
+    view = windows(pad2d(x, window.padding, pad_value), window, out_size)
+    if batch_last:
+        view = view.transpose(1, 2, 3, 0, 4, 5)
+    return np.ascontiguousarray(view)
 
 
 def col2im(cols: np.ndarray, input_size: Pair, window: Window2d) -> np.ndarray:
@@ -137,6 +146,9 @@ def col2im(cols: np.ndarray, input_size: Pair, window: Window2d) -> np.ndarray:
 
     Pixels seen by several windows receive the sum; padding is cut off; pixels no window saw
     get 0. The loop runs over the kH * kW kernel offsets, each a strided slice addition.
+
+    ``cols`` may be any strided view, e.g. a batch-last array transposed back with
+    ``cols.transpose(3, 0, 1, 2, 4, 5)``.
 
     Shape:
         cols: (N, C, kH, kW, H_out, W_out) -> (N, C, H, W) with ``(H, W) = input_size``
