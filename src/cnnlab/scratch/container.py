@@ -1,4 +1,4 @@
-"""Composition: ``Sequential`` chains layers, ``Residual`` adds a shortcut (ResNet's y = F(x) + x)."""
+"""Composition: ``Sequential`` chains layers; ``Residual`` adds a shortcut, y = F(x) + x."""
 
 from __future__ import annotations
 

@@ -62,7 +62,8 @@ class Linear(Module):
         return (d2d @ self.weight.data).reshape(input_shape)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        bias = self.bias is not None
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={bias}"
 
 
 class Flatten(Module):

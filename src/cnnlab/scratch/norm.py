@@ -152,7 +152,8 @@ class GroupNorm(Module):
         return dx.reshape(cache.shape)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.weight is not None}"
+        affine = self.weight is not None
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={affine}"
 
 
 class InstanceNorm2d(Module):

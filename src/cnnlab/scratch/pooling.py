@@ -66,11 +66,12 @@ class MaxPool2d(Module):
 
     def extra_repr(self) -> str:
         w = self.window
-        return f"kernel_size={w.kernel}, stride={w.stride}, padding={w.padding[::2]}, dilation={w.dilation}"
+        pad = w.padding[::2]
+        return f"kernel_size={w.kernel}, stride={w.stride}, padding={pad}, dilation={w.dilation}"
 
 
 class AvgPool2d(Module):
-    """Mean pooling with zero padding, dividing by kH*kW (``count_include_pad=True``, torch's default).
+    """Mean pooling with zero padding; divides by kH*kW (torch's ``count_include_pad=True``).
 
     Math:
         forward: y = (1 / D) sum over the window;  backward: each pixel gets dy / D
