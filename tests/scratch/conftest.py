@@ -23,7 +23,9 @@ def assert_close(ours: np.ndarray, ref, name: str = "", rtol: float = RTOL) -> N
     ours = np.asarray(ours)
     assert ours.shape == ref.shape, f"{name}: shape {ours.shape} != torch {ref.shape}"
     scale = float(np.max(np.abs(ref))) if ref.size else 0.0
-    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=1e-3 * rtol * scale + 1e-300, err_msg=name)
+    np.testing.assert_allclose(
+        ours, ref, rtol=rtol, atol=1e-3 * rtol * scale + 1e-300, err_msg=name
+    )
 
 
 def compare_with_torch(

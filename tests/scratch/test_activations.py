@@ -39,7 +39,9 @@ inputs = arrays(
 )
 
 
-@pytest.mark.parametrize(("ours_cls", "ref_cls", "kwargs"), ACTIVATIONS.values(), ids=ACTIVATIONS.keys())
+@pytest.mark.parametrize(
+    ("ours_cls", "ref_cls", "kwargs"), ACTIVATIONS.values(), ids=ACTIVATIONS.keys()
+)
 @settings(max_examples=30)
 @given(x=inputs)
 def test_activation_matches_torch(torch_twin, ours_cls, ref_cls, kwargs, x) -> None:

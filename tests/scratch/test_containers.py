@@ -38,7 +38,9 @@ def _basic_block_torch(c_in: int, c_out: int, stride: int) -> torch.nn.Module:
     nn = torch.nn
     shortcut = None
     if stride != 1 or c_in != c_out:
-        shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+        shortcut = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)
+        )
     block = nn.Sequential(
         nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False),
         nn.BatchNorm2d(c_out),
@@ -68,12 +70,22 @@ def test_resnet_basic_block_matches_torch(torch_twin, close, c_in, c_out, stride
 def test_torch_weights_load_into_a_scratch_cnn(torch_twin) -> None:
     nn = torch.nn
     ref = nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Dropout(0.5), nn.Linear(16, 3),
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(16, 3),
     ).double()
     ours = scratch.Sequential(
-        scratch.Conv2d(1, 4, 3, padding=1), scratch.BatchNorm2d(4), scratch.ReLU(),
-        scratch.MaxPool2d(2), scratch.Flatten(), scratch.Dropout(0.5), scratch.Linear(16, 3),
+        scratch.Conv2d(1, 4, 3, padding=1),
+        scratch.BatchNorm2d(4),
+        scratch.ReLU(),
+        scratch.MaxPool2d(2),
+        scratch.Flatten(),
+        scratch.Dropout(0.5),
+        scratch.Linear(16, 3),
     )
     ours.load_state_dict({k: v.numpy() for k, v in ref.state_dict().items()})
     ours.eval()

@@ -30,7 +30,9 @@ BN_OPTIONS = {
 
 @pytest.mark.parametrize("options", BN_OPTIONS.values(), ids=BN_OPTIONS.keys())
 @pytest.mark.parametrize(("ours_cls", "ref_cls", "shape"), BN_CASES.values(), ids=BN_CASES.keys())
-def test_batch_norm_train_steps_then_eval(torch_twin, close, ours_cls, ref_cls, shape, options) -> None:
+def test_batch_norm_train_steps_then_eval(
+    torch_twin, close, ours_cls, ref_cls, shape, options
+) -> None:
     rng = np.random.default_rng(0)
     ours = ours_cls(shape[1], **options)
     if ours.weight is not None:  # non-trivial gamma and beta
@@ -100,7 +102,12 @@ def test_group_norm_matches_torch(torch_twin, groups, affine, seed) -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"affine": True}, {"track_running_stats": True}, {"affine": True, "track_running_stats": True, "momentum": 0.5}],
+    [
+        {},
+        {"affine": True},
+        {"track_running_stats": True},
+        {"affine": True, "track_running_stats": True, "momentum": 0.5},
+    ],
     ids=["plain", "affine", "running", "affine-running-m0.5"],
 )
 def test_instance_norm_matches_torch(torch_twin, close, options) -> None:

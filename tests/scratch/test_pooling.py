@@ -77,7 +77,9 @@ def test_mean_pooling_preserves_the_gradient_sum() -> None:
 
 
 def test_max_pooling_routes_the_gradient_to_the_argmax_only() -> None:
-    x = np.array([[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 7.0, 7.0], [0.0, 0.0, 1.0, 2.0], [9.0, 0.0, 3.0, 1.0]]]])
+    x = np.array(
+        [[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 7.0, 7.0], [0.0, 0.0, 1.0, 2.0], [9.0, 0.0, 3.0, 1.0]]]]
+    )
     pool = scratch.MaxPool2d(2)
     y = pool(x)
     np.testing.assert_array_equal(y[0, 0], [[5.0, 7.0], [9.0, 3.0]])

@@ -108,7 +108,9 @@ def test_fast_conv_matches_naive_loops(case, c_out_g, groups, with_bias) -> None
     weight = rng.standard_normal((c_out_g * groups, c_in_g, *window.kernel))
     bias = rng.standard_normal(c_out_g * groups) if with_bias else None
     y, cache = conv2d_forward(x, weight, bias, window, groups)
-    np.testing.assert_allclose(y, conv2d_naive(x, weight, bias, window, groups), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        y, conv2d_naive(x, weight, bias, window, groups), rtol=1e-12, atol=1e-12
+    )
     dout = rng.standard_normal(y.shape)
     dx, dw, db = conv2d_backward(dout, cache)
     ndx, ndw, ndb = conv2d_backward_naive(dout, x, weight, window, groups)

@@ -21,12 +21,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--width", type=int, default=16, help="channels of the first conv (16)")
     p.add_argument("--dropout", type=float, default=0.25, help="dropout before the linear (0.25)")
     p.add_argument("--seed", type=int, default=0, help="seed of weights, dropout, shuffling (0)")
+    p.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="BLAS threads (1: the matrices of 8x8 digits are too small to gain from more)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     import time
 
     import numpy as np
+    from threadpoolctl import threadpool_limits
 
     from cnnlab.core.accounting import EpochAccounting
     from cnnlab.scratch import CrossEntropyLoss
@@ -56,17 +63,18 @@ def run(args: argparse.Namespace) -> int:
         print(result.describe(), flush=True)
 
     print(accounting.describe())
-    history = fit(
-        model,
-        CrossEntropyLoss(),
-        optimizer,
-        (data.x_train, data.y_train),
-        (data.x_test, data.y_test),
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        rng=rng,
-        on_epoch=announce,
-    )
+    with threadpool_limits(positive_int("--blas-threads", args.blas_threads), user_api="blas"):
+        history = fit(
+            model,
+            CrossEntropyLoss(),
+            optimizer,
+            (data.x_train, data.y_train),
+            (data.x_test, data.y_test),
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            rng=rng,
+            on_epoch=announce,
+        )
     final = history.epochs[-1]
     print(
         f"final test accuracy {final.test_acc:.4f} after {accounting.total_iterations} "
