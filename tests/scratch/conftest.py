@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
 RTOL = 1e-7
 
@@ -65,3 +66,10 @@ def close() -> Callable[..., None]:
 @pytest.fixture(scope="session")
 def torch_twin() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
     return compare_with_torch
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_blas_thread():
+    """The tests' matrices are tiny: one BLAS thread avoids contention on the shared cores."""
+    with threadpool_limits(1, user_api="blas"):
+        yield
