@@ -17,8 +17,8 @@ from cnnlab.scratch.activation import (
     Softplus,
     Tanh,
 )
-from cnnlab.scratch.boxes import nms, roi_pool
 from cnnlab.scratch.batchnorm import BatchNorm1d, BatchNorm2d
+from cnnlab.scratch.boxes import nms, roi_pool
 from cnnlab.scratch.container import Residual, Sequential
 from cnnlab.scratch.conv import Conv2d, ConvTranspose2d
 from cnnlab.scratch.dropout import Dropout
