@@ -245,6 +245,8 @@ class Tracer:
                 out = func(*args, **kwargs)
             finally:
                 call, self.call = self.call, saved
+            if call is not None and call.row is None and _shows(name, out):
+                call.row = self._new_row(name, name, "function")  # e.g. a no-op flatten
             if call is not None and call.row is not None:
                 self.finish(call.row, out)
         if name == "linear" and args and isinstance(out, torch.Tensor):
@@ -319,6 +321,15 @@ class Tracer:
         finally:
             for handle in handles:
                 handle.remove()
+
+
+_SILENT = frozenset({"get", "set", "requires_grad_", "retain_grad", "register_hook"})
+
+
+def _shows(name: str, out: Any) -> bool:
+    """A call that ran no op still gets a row when it returns tensors (``torch.flatten`` of
+    an already flat tensor); attribute access (``x.data``, ``x.T``) does not."""
+    return name not in _SILENT and bool(_tensors(out)) and not isinstance(out, torch.Size)
 
 
 def _check_channels(a: dict[str, Any]) -> None:
