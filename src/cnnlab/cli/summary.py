@@ -68,7 +68,12 @@ def load_model(spec: str, device: str = "meta") -> tuple[Any, tuple[int, ...] | 
             target = getattr(target, part)
 
         def build() -> Any:
-            return target() if callable(target) and not isinstance(target, nn.Module) else target
+            if isinstance(target, nn.Module) or not callable(target):
+                return target
+            try:
+                return target()
+            except TypeError as err:
+                raise ValueError(f"calling {spec!r} without arguments failed: {err}") from err
 
         default = None
     else:
@@ -82,6 +87,8 @@ def load_model(spec: str, device: str = "meta") -> tuple[Any, tuple[int, ...] | 
         try:
             with torch.device("meta"):
                 model = build()
+        except ValueError:
+            raise
         except Exception:  # constructors doing real arithmetic: build normally
             model = None
     if model is None:
