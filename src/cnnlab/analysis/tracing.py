@@ -29,7 +29,8 @@ from torch.utils._pytree import tree_leaves
 from torch.utils.weak import WeakIdKeyDictionary
 
 from cnnlab.analysis.costs import cost_of
-from cnnlab.analysis.fields import OpCall, TensorField, linear_field, propagate
+from cnnlab.analysis.field_rules import propagate
+from cnnlab.analysis.fields import OpCall, TensorField, linear_field
 
 _DUNDER = {
     "iadd": "add_",
