@@ -39,6 +39,31 @@ def test_macs_and_params_match_torchvision_metadata(name: str) -> None:
     assert not report.partial
 
 
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("efficientnet_b0", 224),  # squeeze-excitation, SiLU, stochastic depth
+        ("mobilenet_v3_large", 224),  # hard-swish, SE through expand
+        ("convnext_tiny", 224),  # channels-last permutes, LayerNorm, Linear on 4-D tensors
+        ("vit_b_16", 224),  # attention
+        ("swin_t", 224),  # shifted windows: rolls, masks, padding
+        ("regnet_y_400mf", 224),  # group convs + SE
+        ("inception_v3", 299),  # branches, concatenation
+        ("squeezenet1_0", 224),
+    ],
+    ids=lambda v: str(v),
+)
+def test_macs_match_torchvision_metadata_beyond_the_seven(name: str, size: int) -> None:
+    meta = get_model_weights(name).DEFAULT.meta
+    try:
+        model = _meta_model(name)
+    except NotImplementedError:  # RegNet computes its widths with real tensors
+        model = torchvision.models.get_model(name, weights=None)
+    report = summary(model, (3, size, size))
+    assert round(report.total_macs / 1e9, 3) == pytest.approx(meta["_ops"], abs=1e-9)
+    assert not report.partial
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", TORCHVISION)
 def test_conv_and_linear_macs_equal_fvcore(name: str) -> None:

@@ -12,7 +12,7 @@ import torchvision
 from torch import nn
 from torch.nn.modules import module as module_globals
 
-from cnnlab.analysis import UnknownLayerError, summary
+from cnnlab.analysis import ReceptiveField, UnknownLayerError, summary
 
 
 class Functional(nn.Module):
@@ -293,3 +293,19 @@ def test_shared_module_called_twice() -> None:
     assert [r.params for r in report.rows] == [38, 0]
     assert report["conv"].macs == 2 * 2 * 36 * 18
     assert report.receptive_field.size == (5, 5)
+
+
+def test_one_dimensional_signals() -> None:
+    model = nn.Sequential(nn.Conv1d(2, 4, 5, stride=2), nn.ReLU(), nn.MaxPool1d(2))
+    report = summary(model, (2, 50))
+    # conv k=5, s=2: r=5, j=2, centre 2; pool k=2, s=2: r = 5 + 1*2, j = 4, centre 2 + 1/2*2
+    assert report.receptive_field == ReceptiveField((7,), (4,), (3,))
+    assert report.field_of("2", (3,)).clipped == ((12, 18),)
+    assert report.total_macs == 4 * 23 * 2 * 5
+
+
+def test_real_device_needs_real_parameters() -> None:
+    with torch.device("meta"):
+        model = nn.Conv2d(3, 3, 3)
+    with pytest.raises(ValueError, match="meta-device parameters"):
+        summary(model, (3, 8, 8), device="cpu")

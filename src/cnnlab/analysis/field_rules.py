@@ -174,7 +174,7 @@ def _expand(tf: TensorField, t: torch.Tensor, out: torch.Tensor) -> TensorField 
     shift = out.dim() - t.dim()
     if shift < 0:
         return None
-    if any(i != 1 and out.shape[i + shift] != i for i in t.shape):
+    if any(n != 1 and out.shape[i + shift] != n for i, n in enumerate(t.shape)):
         return None
     fields = []
     for a, f in zip(tf.axes, tf.fields, strict=True):
@@ -271,7 +271,27 @@ def _pixel_shuffle(call: OpCall) -> FieldResult:
     return per_axis_rule(call, 2, lambda k, f: f.transposed(r, r) if up else f.conv(r, r))
 
 
+def _created(call: OpCall) -> FieldResult:
+    """New tensors whose values do not depend on the input (``x.new_zeros``, ``zeros_like``)."""
+    return FieldResult([None] * len(call.outputs))
+
+
+_CREATION = (
+    "new_zeros",
+    "new_ones",
+    "new_empty",
+    "new_full",
+    "empty_like",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "rand_like",
+    "randn_like",
+    "scalar_tensor",
+)
+
 RULES: dict[str, Rule] = {
+    **{name: _created for name in _CREATION},
     "convolution": convolution,
     **{f"max_pool{d}d_with_indices": _pool(d) for d in (1, 2, 3)},
     **{f"avg_pool{d}d": _pool(d) for d in (1, 2, 3)},
@@ -345,7 +365,11 @@ def propagate(call: OpCall) -> FieldResult:
     if not call.inputs or not call.outputs:
         return FieldResult([None] * len(call.outputs))
     rule = RULES.get(call.name, elementwise)
-    result = rule(call)
+    try:
+        result = rule(call)
+    except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError) as err:
+        # An argument pattern the rule does not know: stay conservative, and say so.
+        result = mix_all(call, f"receptive field treated as global at {call.name} ({err!r})")
     if len(result.fields) != len(call.outputs):
         result.fields = [result.fields[0]] * len(call.outputs)
     return result

@@ -115,8 +115,8 @@ def join(inputs: list[tuple[torch.Tensor, TensorField]], out: torch.Tensor) -> F
         branches = [(tf.fields[k], tf.extents(t.shape)[k]) for t, tf in inputs]
         res = union(branches, n_out)
         if not res.aligned:
-            starts = sorted({str(f.start) for f, e in branches if e > 1})
-            jumps = sorted({str(f.jump) for f, e in branches if e > 1})
+            starts = sorted({str(f.start) for f, e in branches if e > 1 and f.jump != 0})
+            jumps = sorted({str(f.jump) for f, e in branches if e > 1 and f.jump != 0})
             notes.append(
                 f"branches misaligned on axis {k} (starts {', '.join(starts)}; "
                 f"jumps {', '.join(jumps)}): the field is their union"
@@ -145,21 +145,23 @@ def mixing(call: OpCall) -> FieldResult:
     return mix_all(call)
 
 
-def _trailing(call: OpCall, d: int) -> TensorField | None:
-    """The input field if its axes are the last ``d`` dims of the first input, else None."""
+def per_axis_rule(call: OpCall, d: int, step: Callable[[int, AxisField], AxisField]) -> FieldResult:
+    """Apply ``step(k, field)`` to every input axis lying in the op's ``d`` window dims.
+
+    ``k`` is the op's own dim index (0 for the first of its ``d`` dims), so a 1-D pooling that
+    PyTorch runs as a 2-D one on ``(N, C, 1, L)`` updates only the length axis. Anything else
+    (spatial axes outside the window dims, a different first input) is element-wise.
+    """
     t, tf = call.inputs[0]
     if t is not call.args.get("self", call.args.get("input")):
-        return None
-    want = tuple(range(t.dim() - d, t.dim()))
-    return tf if len(tf.axes) == d and tf.axes == want else None
-
-
-def per_axis_rule(call: OpCall, d: int, step: Callable[[int, AxisField], AxisField]) -> FieldResult:
-    tf = _trailing(call, d)
-    if tf is None:
         return elementwise(call)
-    new = TensorField(tf.axes, tuple(step(k, f) for k, f in enumerate(tf.fields)))
-    return same(call, new)
+    first = t.dim() - d
+    if any(a is not None and a < first for a in tf.axes):
+        return elementwise(call)
+    fields = tuple(
+        f if a is None else step(a - first, f) for a, f in zip(tf.axes, tf.fields, strict=True)
+    )
+    return same(call, TensorField(tf.axes, fields))
 
 
 def linear_field(x: torch.Tensor, tf: TensorField, out: torch.Tensor) -> TensorField | None:

@@ -146,6 +146,12 @@ def summary(
     if dtype is None:
         dtype = next((p.dtype for p in params.values() if p.is_floating_point()), torch.float32)
 
+    if dev.type != "meta" and any(t.is_meta for t in [*params.values(), *model.buffers()]):
+        raise ValueError(
+            f"the model has meta-device parameters (no values): device={str(dev)!r} needs a "
+            f"model built on a real device; use device='meta'"
+        )
+
     def _copy(t: torch.Tensor, buffer: bool) -> torch.Tensor:
         if dev.type == "meta":
             return torch.empty_like(t, device="meta")

@@ -196,7 +196,8 @@ def union(branches: Sequence[tuple[AxisField, int]], positions: int) -> UnionRes
     centre0 = (lo0 + hi0) / 2
     # A single position has no neighbour: keep the branches' largest jump.
     jump = ((lo1 + hi1) / 2 - centre0) / last if last else max(f.jump for f, _ in branches)
-    spread = {(f.jump, f.start) for f, extent in branches if extent > 1}
+    # Broadcast branches (one position, or jump 0: the same window everywhere) align with any.
+    spread = {(f.jump, f.start) for f, extent in branches if extent > 1 and f.jump != 0}
     return UnionResult(
         AxisField(max(width0, width1) + 1, jump, centre0),
         aligned=len(spread) <= 1,
