@@ -34,37 +34,50 @@ def _model():
     return torchvision.models.resnet50().eval()
 
 
-def _run_tool(tool: str, model, size: int) -> int:
+def _cnnlab(model, size: int) -> int:
+    from cnnlab.analysis import summary
+
+    return summary(model, (3, size, size)).total_macs
+
+
+def _torchinfo(model, size: int) -> int:
+    import torchinfo
+
+    return torchinfo.summary(model, input_size=(1, 3, size, size), verbose=0).total_mult_adds
+
+
+def _fvcore(model, size: int) -> int:
     import torch
+    from fvcore.nn import FlopCountAnalysis
 
-    if tool == "cnnlab":
-        from cnnlab.analysis import summary
+    fa = FlopCountAnalysis(model, torch.zeros(1, 3, size, size))
+    fa.unsupported_ops_warnings(False)
+    fa.uncalled_modules_warnings(False)
+    return int(fa.total())
 
-        return summary(model, (3, size, size)).total_macs
-    if tool == "torchinfo":
-        import torchinfo
 
-        return torchinfo.summary(model, input_size=(1, 3, size, size), verbose=0).total_mult_adds
-    if tool == "fvcore":
-        from fvcore.nn import FlopCountAnalysis
+def _ptflops(model, size: int) -> int:
+    from ptflops import get_model_complexity_info
 
-        fa = FlopCountAnalysis(model, torch.zeros(1, 3, size, size))
-        fa.unsupported_ops_warnings(False)
-        fa.uncalled_modules_warnings(False)
-        return int(fa.total())
-    if tool == "ptflops":
-        from ptflops import get_model_complexity_info
+    macs, _ = get_model_complexity_info(
+        model,
+        (3, size, size),
+        as_strings=False,
+        print_per_layer_stat=False,
+        verbose=False,
+        backend="pytorch",
+    )
+    return int(macs)
 
-        macs, _ = get_model_complexity_info(
-            model,
-            (3, size, size),
-            as_strings=False,
-            print_per_layer_stat=False,
-            verbose=False,
-            backend="pytorch",
-        )
-        return int(macs)
-    raise ValueError(f"unknown tool {tool!r}; choose one of {TOOLS}")
+
+# tool -> run it once on the model at size x size, returning the MACs it reports
+RUNNERS = {"cnnlab": _cnnlab, "torchinfo": _torchinfo, "fvcore": _fvcore, "ptflops": _ptflops}
+
+
+def _run_tool(tool: str, model, size: int) -> int:
+    if tool not in RUNNERS:
+        raise ValueError(f"unknown tool {tool!r}; choose one of {TOOLS}")
+    return RUNNERS[tool](model, size)
 
 
 def worker(tool: str, size: int, repeats: int) -> None:

@@ -28,54 +28,72 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _json(title: str, columns: Sequence[str], records: list[dict[str, Any]]) -> str:
+    return json.dumps(records, indent=2) + "\n"
+
+
+def _csv(title: str, columns: Sequence[str], records: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([[_text(r.get(c)) for c in columns] for r in records])
+    return buf.getvalue()
+
+
+def _markdown(title: str, columns: Sequence[str], records: list[dict[str, Any]]) -> str:
+    lines = [f"**{title}**", "", "| " + " | ".join(columns) + " |"]
+    lines.append("|" + "|".join("---" for _ in columns) + "|")
+    lines += ["| " + " | ".join(_text(r.get(c)) for c in columns) + " |" for r in records]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(column: str, value: Any) -> str:
+    shown = _SHOWN.get(column)
+    return shown(value) if shown and isinstance(value, (int, float)) else _text(value)
+
+
+def _table(title: str, columns: Sequence[str], records: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c, justify="right" if c in _SHOWN else "left")
+    for r in records:
+        table.add_row(*(_cell(c, r.get(c)) for c in columns))
+    return table
+
+
+_RECORD_FORMATS = {"json": _json, "csv": _csv, "markdown": _markdown, "table": _table}
+
+
+def _emit(content: Any) -> None:
+    if isinstance(content, str):
+        print(content, end="")
+    else:
+        from rich.console import Console
+
+        Console(width=200).print(content)
+
+
 def print_records(
     title: str, columns: Sequence[str], records: list[dict[str, Any]], fmt: str
 ) -> None:
     """Print ``records`` (dicts keyed by ``columns``) in ``fmt``: table, json, csv or markdown."""
-    if fmt == "json":
-        print(json.dumps(records, indent=2))
-    elif fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([[_text(r.get(c)) for c in columns] for r in records])
-        print(buf.getvalue(), end="")
-    elif fmt == "markdown":
-        print(f"**{title}**\n")
-        print("| " + " | ".join(columns) + " |")
-        print("|" + "|".join("---" for _ in columns) + "|")
-        for r in records:
-            print("| " + " | ".join(_text(r.get(c)) for c in columns) + " |")
-    else:
-        from rich.console import Console
-        from rich.table import Table
+    _emit(_RECORD_FORMATS[fmt](title, columns, records))
 
-        table = Table(title=title)
-        for c in columns:
-            table.add_column(c, justify="right" if c in _SHOWN else "left")
-        for r in records:
-            cells = []
-            for c in columns:
-                v = r.get(c)
-                cells.append(
-                    _SHOWN[c](v) if c in _SHOWN and isinstance(v, (int, float)) else _text(v)
-                )
-            table.add_row(*cells)
-        Console(width=200).print(table)
+
+# format -> the report's own export (the table: the report itself, which rich renders)
+_REPORT_FORMATS = {
+    "json": lambda r: r.to_json() + "\n",
+    "csv": lambda r: r.to_csv(),
+    "markdown": lambda r: r.to_markdown(),
+    "table": lambda r: r,
+}
 
 
 def print_report(report: Any, fmt: str) -> None:
     """One report, layer by layer."""
-    if fmt == "json":
-        print(report.to_json())
-    elif fmt == "csv":
-        print(report.to_csv(), end="")
-    elif fmt == "markdown":
-        print(report.to_markdown(), end="")
-    else:
-        from rich.console import Console
-
-        Console(width=200).print(report)
+    _emit(_REPORT_FORMATS[fmt](report))
 
 
 OVERVIEW_COLUMNS = (
