@@ -2,5 +2,14 @@
 
 from cnnlab.core.accounting import EpochAccounting, iterations_per_epoch
 from cnnlab.core.names import close_matches, unknown_name_message
+from cnnlab.core.receptive_field import AxisField, stack_fields, union
 
-__all__ = ["EpochAccounting", "close_matches", "iterations_per_epoch", "unknown_name_message"]
+__all__ = [
+    "AxisField",
+    "EpochAccounting",
+    "close_matches",
+    "iterations_per_epoch",
+    "stack_fields",
+    "union",
+    "unknown_name_message",
+]
