@@ -134,6 +134,6 @@ def create_model(
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
     unknown = [k for k in kwargs if k not in params and not takes_any]
     if unknown:
-        allowed = [p for p in params if params[p].kind is not p.VAR_POSITIONAL]
+        allowed = [p for p, v in params.items() if v.kind is not v.VAR_POSITIONAL]
         raise ValueError(f"model {name!r} got unexpected option(s) {unknown}; it accepts {allowed}")
     return info.factory(**kwargs)

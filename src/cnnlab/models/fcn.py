@@ -75,7 +75,9 @@ def bilinear_kernel(channels: int, kernel_size: int) -> torch.Tensor:
     return weight
 
 
-def _upsample(channels: int, factor: int) -> nn.ConvTranspose2d:
+def bilinear_upsampling(channels: int, factor: int) -> nn.ConvTranspose2d:
+    """Transposed conv (kernel 2 * factor, stride factor, no bias) initialised to bilinear
+    interpolation; output pixel ``o + factor // 2`` equals bilinear ``o`` away from the borders."""
     up = nn.ConvTranspose2d(channels, channels, 2 * factor, stride=factor, bias=False)
     with torch.no_grad():
         up.weight.copy_(bilinear_kernel(channels, 2 * factor))
@@ -138,15 +140,15 @@ class FCN(nn.Module):
         self.offsets: dict[str, int] = {}
         if stride <= 16:
             self.score_pool4 = nn.Conv2d(512, num_classes, 1)
-            self.upscore2 = _upsample(num_classes, 2)
+            self.upscore2 = bilinear_upsampling(num_classes, 2)
             score = score.deconv(4, 2)
             self.offsets["score_pool4"] = pool4.crop_offset(score)
         if stride == 8:
             self.score_pool3 = nn.Conv2d(256, num_classes, 1)
-            self.upscore_pool4 = _upsample(num_classes, 2)
+            self.upscore_pool4 = bilinear_upsampling(num_classes, 2)
             score = score.deconv(4, 2)
             self.offsets["score_pool3"] = pool3.crop_offset(score)
-        self.upscore = _upsample(num_classes, stride)
+        self.upscore = bilinear_upsampling(num_classes, stride)
         score = score.deconv(2 * stride, stride)
         self.offsets["score"] = score.crop_offset(CoordMap())
         self.num_classes = num_classes
