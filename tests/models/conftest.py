@@ -32,11 +32,11 @@ def fvcore_macs(model: nn.Module, size: tuple[int, int, int]) -> int:
     (``test_fvcore_counts_grouped_conv`` checks it). Batch norm, pooling and element-wise ops
     are left out, as the papers' tables leave them out.
     """
-    from fvcore.nn import FlopCountAnalysis
-
     model.eval()
     with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # fvcore's import and tracing warn about torch.jit
+        from fvcore.nn import FlopCountAnalysis
+
         analysis = FlopCountAnalysis(model, torch.zeros(1, *size))
         analysis.unsupported_ops_warnings(False)
         analysis.uncalled_modules_warnings(False)

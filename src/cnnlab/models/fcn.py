@@ -12,7 +12,8 @@ one from pool3, each fused (summed) at its resolution before the final upsamplin
 Like the reference Caffe models, conv1_1 pads by 100 pixels so that inputs of any size survive
 fc6's 7x7 window, and every crop offset that re-aligns a map with another (19 for FCN-32s; 5, 27
 for FCN-16s; 5, 9, 31 for FCN-8s) is derived from the layers' coordinate maps, as Caffe's
-``coord_map`` does. The output is cropped to the input size.
+``coord_map`` does. As in Caffe, max pooling rounds its output size up (``ceil_mode``), which
+keeps enough margin for the crop at every input size. The output is cropped to the input size.
 """
 
 from __future__ import annotations
@@ -129,6 +130,9 @@ class FCN(nn.Module):
         self.variant = variant
         self.features = make_features(CONFIGS["D"], in_chans, batch_norm=False)
         self.features[0].padding = (pad, pad)
+        for m in self.features:
+            if isinstance(m, nn.MaxPool2d):
+                m.ceil_mode = True  # Caffe's pooling rounds up; the crop offsets rely on it
         self.fc6 = nn.Sequential(nn.Conv2d(512, 4096, 7), nn.ReLU(True), nn.Dropout(dropout))
         self.fc7 = nn.Sequential(nn.Conv2d(4096, 4096, 1), nn.ReLU(True), nn.Dropout(dropout))
         self.score_fr = nn.Conv2d(4096, num_classes, 1)
