@@ -111,3 +111,13 @@ def test_stem_downsamples_early_with_64_channels() -> None:
         vgg = create_model("vgg19").features[:18](torch.empty(1, 3, 224, 224))
     assert tuple(stem.shape) == (1, 64, 56, 56)
     assert tuple(vgg.shape) == (1, 256, 56, 56)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50"])
+def test_zero_init_residual_starts_every_block_as_identity_plus_relu(name: str) -> None:
+    torch.manual_seed(0)
+    model = create_model(name, zero_init_residual=True).eval()
+    block = model.layer1[1]  # an identity-shortcut block
+    x = torch.randn(1, block.conv1.in_channels, 6, 6)
+    with torch.no_grad():
+        torch.testing.assert_close(block(x), torch.relu(x), rtol=0, atol=0)
