@@ -54,8 +54,6 @@ PARAM_CASES = [
     ("mobilenet_v1", {"width_mult": 0.5}, 1.3),
     # Hu et al. 2018, Sec. 4: ResNet-50's ~25M plus ~2.5M for the SE blocks = 28.1M.
     ("se_resnet50", {}, 28.1),
-    # Ma et al. 2018 (ShuffleNet v2) report 2.3M for 1x; torchvision's metadata agrees.
-    ("shufflenet_v2_x1_0", {}, 2.3),
 ]
 
 
@@ -65,6 +63,15 @@ def test_parameter_counts(
 ) -> None:
     count = params(_meta(name, **kwargs))
     assert _close(count / 1e6, millions), f"{name} {kwargs}: {count / 1e6:.3f}M vs {millions}M"
+
+
+@pytest.mark.parametrize("suffix", ["0_5", "1_0", "1_5", "2_0"])
+def test_shufflenet_v2_parameters_match_torchvision_metadata(
+    suffix: str, params: Callable[[nn.Module], int]
+) -> None:
+    # torchvision's weight metadata (read, not downloaded): 1,366,792 ... 7,393,996 parameters.
+    enum = getattr(torchvision.models, f"ShuffleNet_V2_X{suffix}_Weights")
+    assert params(_meta(f"shufflenet_v2_x{suffix}")) == enum.IMAGENET1K_V1.meta["num_params"]
 
 
 def test_mobilenet_quarter_width_parameters_round_to_table(
