@@ -4,7 +4,19 @@ Use :func:`create_model` and :func:`list_models`; each family module registers i
 imported, and importing this package imports them all.
 """
 
-from cnnlab.models import digits_cnn  # noqa: F401  (registers its models)
+from cnnlab.models import (  # noqa: F401  (each module registers its models)
+    alexnet,
+    digits_cnn,
+    fcn,
+    mobilenet,
+    resnet,
+    resnetv2,
+    senet,
+    shufflenet_v1,
+    shufflenet_v2,
+    unet,
+    vgg,
+)
 from cnnlab.models._registry import (
     ModelInfo,
     create_model,
