@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,10 +73,14 @@ def create_optimizer(name: str, params: ParamsArg, **hyperparameters: Any) -> Op
             raise ValueError(
                 f"optimizer {name!r} means {key}={value!r}, got {key}={hyperparameters[key]!r}"
             )
+    known = [k for k in inspect.signature(spec.cls).parameters if k != "params"]
+    unknown = sorted(set(hyperparameters) - set(known))
+    if unknown:
+        raise ValueError(
+            f"optimizer {name!r} ({spec.cls.__name__}) has no hyperparameter(s) {unknown}; "
+            f"it takes {', '.join(known)}"
+        )
     options = {**spec.defaults, **hyperparameters, **spec.fixed}
     if name == "momentum" and not options["momentum"] > 0:
         raise ValueError(f"optimizer 'momentum' needs momentum > 0, got {options['momentum']!r}")
-    try:
-        return spec.cls(params, **options)
-    except TypeError as err:
-        raise ValueError(f"optimizer {name!r}: {err}") from None
+    return spec.cls(params, **options)
