@@ -126,5 +126,5 @@ def plot_race(landscape: Landscape, results: dict[str, Trajectory], out: Path) -
     ax_loss.grid(True, which="major", alpha=0.3)
     ax_loss.legend(fontsize=7.5, ncol=2, loc="lower left")
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=90)
     plt.close(fig)

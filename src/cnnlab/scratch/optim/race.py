@@ -12,7 +12,8 @@ from cnnlab.scratch.optim.landscapes import LANDSCAPES, Landscape
 from cnnlab.scratch.parameter import Parameter
 
 # Learning rates that let every rule make visible progress within a few hundred steps; the
-# same rate cannot serve all twelve (AdaDelta's unit-free steps need lr ~ 10-50, SGD on
+# same rate cannot serve all twelve (AdaDelta's first steps are ~sqrt(eps) = 1e-3 whatever
+# the scale, so Rosenbrock's long valley wants lr = 5, SGD on
 # Rosenbrock's valley walls needs lr ~ 1e-3).
 RACE_LR: dict[str, dict[str, float]] = {
     "rosenbrock": {
@@ -21,7 +22,7 @@ RACE_LR: dict[str, dict[str, float]] = {
         "momentum": 2e-4,
         "nesterov": 2e-4,
         "adagrad": 0.5,
-        "adadelta": 10.0,
+        "adadelta": 5.0,
         "rmsprop": 1e-2,
         "adam": 5e-2,
         "adamax": 5e-2,
@@ -35,7 +36,7 @@ RACE_LR: dict[str, dict[str, float]] = {
         "momentum": 1e-3,
         "nesterov": 1e-3,
         "adagrad": 0.5,
-        "adadelta": 10.0,
+        "adadelta": 1.0,
         "rmsprop": 1e-2,
         "adam": 5e-2,
         "adamax": 5e-2,
@@ -49,7 +50,7 @@ RACE_LR: dict[str, dict[str, float]] = {
         "momentum": 5e-3,
         "nesterov": 5e-3,
         "adagrad": 0.3,
-        "adadelta": 10.0,
+        "adadelta": 1.0,
         "rmsprop": 1e-2,
         "adam": 3e-2,
         "adamax": 3e-2,
@@ -63,7 +64,7 @@ RACE_LR: dict[str, dict[str, float]] = {
         "momentum": 1e-3,
         "nesterov": 1e-3,
         "adagrad": 0.5,
-        "adadelta": 10.0,
+        "adadelta": 1.0,
         "rmsprop": 2e-2,
         "adam": 5e-2,
         "adamax": 5e-2,
