@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from typing import Any
@@ -61,6 +62,27 @@ def test_factory_builds_the_named_rule_with_torch_defaults(name: str) -> None:
     assert type(opt) is cls
     for key, value in options.items():
         assert opt.param_groups[0][key] == value, key
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [so.SGD, so.Adagrad, so.Adadelta, so.RMSprop, so.Adam, so.Adamax, so.NAdam],
+    ids=lambda c: c.__name__,
+)
+def test_signature_is_torchs(cls: type) -> None:
+    """Names, order, defaults and positional-or-keyword kind as torch.optim (whose extra
+    options foreach, maximize, capturable... the NumPy tier leaves out)."""
+    torch = pytest.importorskip("torch")
+    ours = list(inspect.signature(cls).parameters.values())
+    theirs = {
+        n: p
+        for n, p in inspect.signature(getattr(torch.optim, cls.__name__)).parameters.items()
+        if n not in ("foreach", "maximize", "capturable", "differentiable", "fused")
+    }
+    assert [p.name for p in ours] == list(theirs)
+    for p in ours:
+        assert p.default == theirs[p.name].default, p.name
+        assert p.kind == theirs[p.name].kind, p.name
 
 
 def test_factory_passes_hyperparameters() -> None:

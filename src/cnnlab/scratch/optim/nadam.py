@@ -56,7 +56,6 @@ class NAdam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         momentum_decay: float = 4e-3,
-        *,
         decoupled_weight_decay: bool = False,
     ) -> None:
         defaults = {

@@ -36,8 +36,8 @@ class SGD(Optimizer):
         lr: learning rate (>= 0).
         momentum: momentum factor mu (>= 0; 0 is plain SGD).
         dampening: dampening of the gradient in the buffer (>= 0; must be 0 with Nesterov).
-        nesterov: use Nesterov momentum (needs momentum > 0 and dampening 0).
         weight_decay: L2 penalty (>= 0).
+        nesterov: use Nesterov momentum (needs momentum > 0 and dampening 0).
 
     State (per parameter): ``momentum_buffer`` (only when momentum > 0).
     """
@@ -48,8 +48,8 @@ class SGD(Optimizer):
         lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
-        nesterov: bool = False,
         weight_decay: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
