@@ -1,5 +1,7 @@
-"""Optimizers for the PyTorch tier: the notes' twelve names behind one factory."""
+"""Optimizers for the PyTorch tier: AdaBound/AMSBound and the notes' twelve names behind one
+factory."""
 
-from cnnlab.optim.factory import OPTIMIZERS, create_optimizer
+from cnnlab.optim.adabound import AdaBound
+from cnnlab.optim.factory import OPTIMIZERS, OptimizerSpec, create_optimizer, param_groups
 
-__all__ = ["OPTIMIZERS", "create_optimizer"]
+__all__ = ["OPTIMIZERS", "AdaBound", "OptimizerSpec", "create_optimizer", "param_groups"]
