@@ -201,3 +201,13 @@ def test_ctrl_c_saves_and_says_how_to_resume(tmp_path: Path) -> None:
     # Resume to one more epoch than was finished: completes and appends to the metrics.
     assert main(["train", "--resume", str(run), "--epochs", str(done + 1)]) == 0
     assert [r.epoch for r in read_metrics_csv(run / "metrics.csv")] == list(range(1, done + 2))
+
+
+@pytest.mark.slow
+def test_zoo_classifier_with_resized_digits(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    args = ["train", *FAST, "--model", "alexnet", "--image-size", "63", "--lr", "1e-4"]
+    assert main([*args, "--out", str(run)]) == 0
+    state = load_checkpoint(run / "last.pt")
+    assert state["model"]["classifier.6.weight"].shape == (10, 4096)
+    assert state["model"]["features.0.weight"].shape[1] == 1  # grey digits: in_chans=1

@@ -43,16 +43,6 @@ def test_sgd_matches_torch_step_by_step(close, options) -> None:
         close(opt.state[ours]["momentum_buffer"], ref.state[theirs]["momentum_buffer"])
 
 
-def test_sgd_rejects_bad_arguments() -> None:
-    p = [Parameter(np.zeros(2))]
-    with pytest.raises(ValueError, match="lr must be >= 0"):
-        SGD(p, lr=-1.0)
-    with pytest.raises(ValueError, match="Nesterov"):
-        SGD(p, lr=0.1, nesterov=True)
-    with pytest.raises(ValueError, match="empty parameter list"):
-        SGD([], lr=0.1)
-
-
 def test_digits_split_matches_the_torch_tier() -> None:
     from cnnlab.data.datasets import load_dataset
 
