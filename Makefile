@@ -19,7 +19,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/cnnlab train --out runs/demo
+	$(VENV)/bin/cnnlab train
 
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check src tests benchmarks

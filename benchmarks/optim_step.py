@@ -78,8 +78,7 @@ def main() -> None:
         "reference adabound 0.0.5": adabound.AdaBound(fresh(), **hyper).step,
         "cnnlab single-tensor": AdaBound(fresh(), foreach=False, **hyper).step,
     }
-    if device.type == "cuda":
-        candidates["cnnlab foreach"] = AdaBound(fresh(), foreach=True, **hyper).step
+    candidates["cnnlab foreach"] = AdaBound(fresh(), foreach=True, **hyper).step
 
     print(
         f"AdaBound step over ResNet-50: {len(params)} tensors, {count / 1e6:.1f} M parameters, "

@@ -17,6 +17,7 @@ import torch
 
 from cnnlab.cli.main import main
 from cnnlab.models import create_model
+from cnnlab.optim import OPTIMIZERS
 from cnnlab.train import load_checkpoint, save_checkpoint
 from cnnlab.train.metrics import read_metrics_csv
 
@@ -211,3 +212,15 @@ def test_zoo_classifier_with_resized_digits(tmp_path: Path) -> None:
     state = load_checkpoint(run / "last.pt")
     assert state["model"]["classifier.6.weight"].shape == (10, 4096)
     assert state["model"]["features.0.weight"].shape[1] == 1  # grey digits: in_chans=1
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_every_optimizer_name_of_the_notes_trains(tmp_path: Path, optimizer: str) -> None:
+    run = tmp_path / "run"
+    args = ["train", "--epochs", "1", "--batch-size", "512", "--device", "cpu"]
+    assert main([*args, "--optimizer", optimizer, "--out", str(run)]) == 0
+    state = load_checkpoint(run / "last.pt")
+    assert state["config"]["optimizer"] == optimizer
+    assert np.isfinite(read_metrics_csv(run / "metrics.csv")[0].train_loss)
+    if optimizer not in ("sgd", "minibatch"):  # plain SGD keeps no state; the others must
+        assert state["optimizer"]["state"], "the optimizer took no step"

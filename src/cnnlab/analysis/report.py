@@ -13,6 +13,11 @@ from cnnlab.core.receptive_field import AxisField
 Pair = tuple[Fraction, ...]
 
 
+def _tidy(values: Pair) -> Pair:
+    """Whole fractions become ints, so fields print as ``(212, 212)``, not ``Fraction(212, 1)``."""
+    return tuple(int(v) if isinstance(v, Fraction) and v.denominator == 1 else v for v in values)
+
+
 @dataclass(frozen=True)
 class ReceptiveField:
     """Receptive field per spatial axis (h, w for images): size, jump and start (Distill)."""
@@ -20,6 +25,10 @@ class ReceptiveField:
     size: Pair
     jump: Pair
     start: Pair
+
+    def __post_init__(self) -> None:
+        for name in ("size", "jump", "start"):
+            object.__setattr__(self, name, _tidy(getattr(self, name)))
 
     def axis(self, k: int) -> AxisField:
         return AxisField(self.size[k], self.jump[k], self.start[k])
