@@ -10,6 +10,7 @@ import numpy as np
 from cnnlab.scratch.optim.optimizer import (
     Optimizer,
     ParamsArg,
+    apply_weight_decay,
     check_betas,
     check_eps,
     check_lr,
@@ -88,12 +89,8 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(param.data)
         state["step"] += 1
         step = state["step"]
-        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                param.data *= 1 - lr * wd
-            else:
-                grad = grad + wd * param.data
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        grad = apply_weight_decay(param, grad, group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg += (1 - beta1) * (grad - exp_avg)
         exp_avg_sq *= beta2

@@ -9,6 +9,7 @@ import numpy as np
 from cnnlab.scratch.optim.optimizer import (
     Optimizer,
     ParamsArg,
+    apply_weight_decay,
     check_betas,
     check_eps,
     check_lr,
@@ -85,13 +86,9 @@ class NAdam(Optimizer):
             state["exp_avg_sq"] = np.zeros_like(param.data)
         state["step"] += 1
         step = state["step"]
-        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
+        lr, (beta1, beta2) = group["lr"], group["betas"]
         psi = group["momentum_decay"]
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                param.data *= 1 - lr * wd
-            else:
-                grad = grad + wd * param.data
+        grad = apply_weight_decay(param, grad, group)
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
         state["mu_product"] *= mu

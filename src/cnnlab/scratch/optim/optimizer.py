@@ -119,6 +119,22 @@ class Optimizer:
 
 
 # ---------------------------------------------------------------------- shared range checks
+def apply_weight_decay(param: Parameter, grad: np.ndarray, group: dict[str, Any]) -> np.ndarray:
+    """The weight-decay step shared by the Adam family; returns the gradient to use.
+
+    Math:
+        coupled (L2):          g <- g + wd * theta
+        decoupled (AdamW):     theta <- theta * (1 - lr * wd), g unchanged
+    """
+    wd = group["weight_decay"]
+    if wd == 0:
+        return grad
+    if group["decoupled_weight_decay"]:
+        param.data *= 1 - group["lr"] * wd
+        return grad
+    return grad + wd * param.data
+
+
 def check_lr(lr: float) -> None:
     if not (isinstance(lr, (int, float, np.floating)) and lr >= 0):
         raise ValueError(f"lr must be a number >= 0, got {lr!r}")
