@@ -3,7 +3,8 @@
 Each subcommand is a module in this package defining ``NAME``, ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``; modules are found automatically, so adding a
 subcommand never edits this file. Bad input (any ``ValueError``) becomes one line on stderr and
-exit code 2; no traceback.
+exit code 2; no traceback. Library errors name the argument (``lr must be ...``); when the
+subcommand has a flag of that name (``--lr``), the message names the flag instead.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from types import ModuleType
 
 import cnnlab
 import cnnlab.cli
+from cnnlab.core.validate import InvalidArgument
 
 _NOT_COMMANDS = {"main", "common"}
 
@@ -49,8 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module in _commands().items():
         p = sub.add_parser(name, help=module.HELP, description=module.__doc__)
         module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _parser=p)
     return parser
+
+
+def as_flag(err: ValueError, parser: argparse.ArgumentParser) -> ValueError:
+    """``err`` with its argument name replaced by the matching flag of ``parser`` (``--lr``)."""
+    if not isinstance(err, InvalidArgument):
+        return err
+    flag = "--" + err.argument.replace("_", "-")
+    if flag in parser._option_string_actions:
+        return err.renamed(flag)
+    return err
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except ValueError as err:
-        message = " ".join(str(err).split())
+        message = " ".join(str(as_flag(err, args._parser)).split())
         print(f"cnnlab {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

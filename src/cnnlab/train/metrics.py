@@ -7,7 +7,7 @@ import io
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
-from cnnlab.train.checkpoint import atomic_write_bytes, atomic_write_text
+from cnnlab.core.files import atomic_write, atomic_write_text
 
 
 @dataclass
@@ -66,5 +66,5 @@ def plot_curves(path: Path, rows: list[EpochMetrics], title: str = "") -> None:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    atomic_write_bytes(path, lambda f: fig.savefig(f, format="png", dpi=100))
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))
     plt.close(fig)

@@ -24,10 +24,11 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from cnnlab.core.accounting import EpochAccounting
+from cnnlab.core.files import atomic_write_text
 from cnnlab.data import DatasetBundle, load_dataset
 from cnnlab.models import create_model, model_info
 from cnnlab.optim import create_optimizer
-from cnnlab.train.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+from cnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.input_check import check_input_size
 from cnnlab.train.metrics import EpochMetrics, plot_curves, write_metrics_csv
