@@ -97,7 +97,11 @@ def test_bad_tensors() -> None:
     logits, targets = _data(54)
     with pytest.raises(ValueError, match="same shape"):
         sigmoid_focal_loss(logits, targets[:3])
-    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\], got 2.0"):
         sigmoid_focal_loss(logits, targets * 2)
+    for bad in (float("nan"), float("inf")):
+        targets[2, 3] = bad
+        with pytest.raises(ValueError, match=rf"targets must lie in \[0, 1\], got {bad}"):
+            sigmoid_focal_loss(logits, targets)
     with pytest.raises(ValueError, match="inputs must be finite"):
         sigmoid_focal_loss(logits / 0, targets)

@@ -62,10 +62,14 @@ def _check_type(value: object, name: str) -> Tensor:
     return value
 
 
-def check_tensor(value: object, name: str) -> Tensor:
-    """``value`` itself when it is a floating-point tensor (with finite entries, on the CPU)."""
+def check_tensor(value: object, name: str, *, finite: bool = True) -> Tensor:
+    """``value`` itself when it is a floating-point tensor (with finite entries, on the CPU).
+
+    ``finite=False`` checks the type alone, for a caller whose own check of the values also
+    refuses NaN and infinities (a range check), so that each value is read once.
+    """
     value = _check_type(value, name)
-    values = host_values(value)
+    values = host_values(value) if finite else None
     if values is not None and not np.isfinite(values).all():
         _raise_non_finite(values, name)
     return value

@@ -49,15 +49,15 @@ def sigmoid_focal_loss(
         alpha = number("alpha", alpha, minimum=0, maximum=1)
     gamma = number("gamma", gamma, minimum=0)
     inputs = check_tensor(inputs, "inputs")
-    targets = check_tensor(targets, "targets")
+    targets = check_tensor(targets, "targets", finite=False)  # the range check refuses nan
     if inputs.shape != targets.shape:
         raise ValueError(
             f"inputs and targets must have the same shape, got {tuple(inputs.shape)} and "
             f"{tuple(targets.shape)}"
         )
     values = host_values(targets)
-    if values is not None and not ((values >= 0).all() and (values <= 1).all()):
-        bad = values[(values < 0) | (values > 1)][0]
+    if values is not None and not ((values >= 0) & (values <= 1)).all():  # False for nan
+        bad = values[~((values >= 0) & (values <= 1))][0]
         raise ValueError(f"targets must lie in [0, 1], got {bad.item()}")
     return ops.sigmoid_focal_loss(
         inputs, targets, -1.0 if alpha is None else alpha, gamma, reduction
