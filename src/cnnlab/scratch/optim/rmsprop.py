@@ -16,7 +16,7 @@ from cnnlab.scratch.parameter import Parameter
 class RMSprop(Optimizer):
     r"""RMSProp, optionally centred and with momentum, exactly as ``torch.optim.RMSprop``.
 
-    Math (the notes' S_dW = beta * S_dW + (1 - beta) dW^2, W -= alpha dW / sqrt(S_dW + eps)):
+    Math (the notes' S_dW = beta * S_dW + (1 - beta) dW^2, W = W - alpha dW / sqrt(S_dW): no eps):
         g_t = grad + weight_decay * theta_{t-1}
         v_t = alpha * v_{t-1} + (1 - alpha) * g_t^2
         centred:   a_t = alpha * a_{t-1} + (1 - alpha) * g_t;   s_t = sqrt(v_t - a_t^2) + eps
@@ -25,8 +25,9 @@ class RMSprop(Optimizer):
         momentum = 0: theta_t = theta_{t-1} - lr * g_t / s_t
 
     PyTorch versus the notes: the decay is called ``alpha`` (the notes' beta, default 0.99,
-    not 0.9), eps sits *outside* the square root, and there is no bias correction (v_0 = 0
-    makes the first steps large: about lr / sqrt(1 - alpha) = 10 lr).
+    not 0.9), torch adds eps *outside* the square root where the notes have none (with
+    ``eps=0`` the two agree), and there is no bias correction (v_0 = 0 makes the first steps
+    large: about lr / sqrt(1 - alpha) = 10 lr).
 
     Args:
         params: parameters or parameter groups.
