@@ -340,7 +340,12 @@ def test_add_param_group_gets_its_own_base_lr() -> None:
     assert_same_trajectory(ours, ref)
 
 
-def test_decoupled_weight_decay_is_reference_plus_adamw_shrink() -> None:
+@pytest.mark.parametrize("path", list(PATHS))
+def test_decoupled_weight_decay_is_reference_plus_adamw_shrink(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(adabound_module, "_FUSED_MIN", 2)
+    uncompiled(monkeypatch)
     lr, wd = 1e-2, 0.1
 
     def shrink(opt: torch.optim.Optimizer) -> None:
@@ -349,21 +354,29 @@ def test_decoupled_weight_decay_is_reference_plus_adamw_shrink() -> None:
                 p.mul_(1 - opt.param_groups[0]["lr"] * wd)
 
     model, ref_model = make_model().double(), make_model().double()
-    opt = AdaBound(model.parameters(), lr=lr, weight_decay=wd, decoupled_weight_decay=True)
+    opt = AdaBound(
+        model.parameters(), lr=lr, weight_decay=wd, decoupled_weight_decay=True, **PATHS[path]
+    )
     ref_opt = adabound_ref.AdaBound(ref_model.parameters(), lr=lr)
     ours = train(model, opt, range(STEPS))
     ref = train(ref_model, ref_opt, range(STEPS), before_step=shrink)
     assert_same_trajectory(ours, ref)
 
 
-def test_lr_scheduled_to_zero_freezes_parameters_like_reference() -> None:
+@pytest.mark.parametrize("path", list(PATHS))
+def test_lr_scheduled_to_zero_freezes_parameters_like_reference(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(adabound_module, "_FUSED_MIN", 2)
+    uncompiled(monkeypatch)
+
     def run(factory: Callable[[Any], torch.optim.Optimizer]) -> list[list[torch.Tensor]]:
         model = make_model().double()
         opt = factory(model.parameters())
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=20, gamma=0.0)
         return train(model, opt, range(40), sched)
 
-    ours = run(lambda ps: AdaBound(ps, lr=1e-2))
+    ours = run(lambda ps: AdaBound(ps, lr=1e-2, **PATHS[path]))
     ref = run(lambda ps: adabound_ref.AdaBound(ps, lr=1e-2))
     assert_same_trajectory(ours, ref)
     for p, q in zip(ours[20], ours[-1], strict=True):
