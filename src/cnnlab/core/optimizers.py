@@ -15,6 +15,7 @@ non-finite ones included. Pure Python: no numpy, no torch.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ __all__ = [
     "OPTIMIZERS",
     "RANGES",
     "OptimizerSpec",
+    "check_base_lr",
     "check_hyperparameters",
     "get_optimizer_spec",
     "race_lr",
@@ -271,6 +273,16 @@ def check_hyperparameters(options: Mapping[str, Any], positive: tuple[str, ...] 
     for key in positive:
         if key in options:
             number(key, options[key], minimum=0, exclusive_minimum=True)
+
+
+def check_base_lr(base_lr: Any) -> None:
+    """AdaBound's stored base lr (``final_lr`` is scaled by ``lr / base_lr``) must be > 0."""
+    if not (_is_real(base_lr) and math.isfinite(base_lr) and base_lr > 0):
+        raise InvalidArgument(
+            "base_lr",
+            f"base_lr must be a finite number > 0 (final_lr is scaled by lr / base_lr), got "
+            f"{base_lr!r}; a group created with lr=0 needs an explicit base_lr",
+        )
 
 
 def _check_betas(betas: Any) -> None:
