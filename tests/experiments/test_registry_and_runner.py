@@ -45,7 +45,7 @@ def _tiny(ctx: Context) -> Outcome:
     fig = Figure(figsize=(2, 2))
     fig.subplots().plot([0, 1], [0, value])
     rows = [{"k": k, "value": value * k, "note": None} for k in ctx.pick(range(2), range(3))]
-    check = C.close("value is finite", value, value, source="itself", kind="exact")
+    check = C.close("|value| is finite", value, value, source="itself", kind="exact")
     return Outcome(rows=rows, figure=fig, checks=[check], answer="tiny answer")
 
 
@@ -91,6 +91,7 @@ def test_run_writes_three_files(tiny: str, tmp_path: Path, read_csv) -> None:
     for part in ("a tiny claim", "no paper", "#0 nowhere", "confirmed (all 1 checks pass)"):
         assert part in text
     assert "tiny answer" in text and "seed 3" in text and "quick run" in text
+    assert "| \\|value\\| is finite |" in text  # bars inside a cell are escaped
     expected_mode = 0o666 & ~current_umask()
     for path in result.paths:
         assert stat.S_IMODE(os.stat(path).st_mode) == expected_mode

@@ -18,6 +18,7 @@ Four measurements, one figure:
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -28,6 +29,9 @@ from cnnlab.experiments import checks as C
 from cnnlab.experiments.context import Context, Outcome
 from cnnlab.experiments.loop import digits, train_epoch
 from cnnlab.experiments.registry import register_experiment
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # The NumPy tier's activations; torch.nn has each under the same name and defaults.
 NAMES = (
@@ -168,7 +172,7 @@ def _dead_relus(ctx: Context, lrs: tuple[float, ...], epochs: int) -> tuple[list
     return rows, largest
 
 
-def _figure(curves, deep, ratios, saturation, dead):
+def _figure(curves, deep, ratios, saturation, dead) -> Figure:
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 
@@ -216,7 +220,7 @@ def _figure(curves, deep, ratios, saturation, dead):
     "cross-entropy keeps the gradient MSE loses; ReLU keeps gradients but can die",
     reference="torch autograd (float64); the notes' dMSE/dz = -0.0025 vs dCE/dz = -0.9975 at "
     "z = -6; CS231n on dead ReLUs",
-    full_seconds=20.0,
+    full_seconds=6.0,
 )
 def activations(ctx: Context) -> Outcome:
     curves, curve_gap = _curves(np.linspace(-5, 5, ctx.pick(201, 1001)))

@@ -20,6 +20,7 @@ softmax Jacobian has norm <= 1/2), so everything has an exact reference:
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 from torch.func import grad, vmap
@@ -28,6 +29,9 @@ from cnnlab.experiments import checks as C
 from cnnlab.experiments.context import Context, Outcome
 from cnnlab.experiments.loop import digits
 from cnnlab.experiments.registry import register_experiment
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 Z_LIMIT = 5.0
 
@@ -117,7 +121,7 @@ def _noise(ctx: Context, model: SoftmaxRegression, w: torch.Tensor, draws: int):
     return rows, gap, total
 
 
-def _figure(noise, curves, scaling, flow_loss, batch_sizes):
+def _figure(noise, curves, scaling, flow_loss, batch_sizes) -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(13, 7.5), layout="constrained")
@@ -167,7 +171,7 @@ def _figure(noise, curves, scaling, flow_loss, batch_sizes):
     claim="a batch of B averages away gradient noise as 1/B (without replacement: "
     "(N-B)/(N-1)); SGD wins per epoch, GD per update; scale the learning rate with B",
     reference="sampling without replacement (exact); the descent lemma; Goyal et al. (2017)",
-    full_seconds=20.0,
+    full_seconds=34.0,
 )
 def batch_size(ctx: Context) -> Outcome:
     train, _ = digits(torch.float64)

@@ -16,6 +16,7 @@ the whole set), against the formula; then dropout after BN, which has no shift.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -24,6 +25,9 @@ from cnnlab.experiments import checks as C
 from cnnlab.experiments.context import Context, Outcome
 from cnnlab.experiments.loop import digits
 from cnnlab.experiments.registry import register_experiment
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 Z_LIMIT = 5.0
 FEATURES, UNITS, BATCH = 128, 64, 64
@@ -99,7 +103,7 @@ def _bn_shift(
     }
 
 
-def _figure(rows, drop_rows, x: torch.Tensor, p_show: float):
+def _figure(rows, drop_rows, x: torch.Tensor, p_show: float) -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(13, 4), layout="constrained")
@@ -135,7 +139,7 @@ def _figure(rows, drop_rows, x: torch.Tensor, p_show: float):
     "at test the variance is Var(x): a shift (dropout after BN has none)",
     reference="Li et al. (2019), the analytic variance of inverted dropout; torch nn.Dropout "
     "and nn.BatchNorm1d",
-    full_seconds=10.0,
+    full_seconds=20.0,
 )
 def dropout_bn_shift(ctx: Context) -> Outcome:
     x = _features(ctx)

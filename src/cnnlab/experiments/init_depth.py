@@ -8,7 +8,9 @@ pre-activations y_l and their gradients are compared with the variance recurrenc
 
     Var[y_l] = n Var[w] E[phi(y_{l-1})^2],   Var[dy_l] = n Var[w] E[phi'(y_l)^2] Var[dy_{l+1}],
 
-with the expectations over y ~ N(0, Var[y]) (ReLU: exactly Var[y] / 2 and 1 / 2). All nets share
+with the expectations over y ~ N(0, Var[y]) (ReLU: exactly Var[y] / 2 and 1 / 2). For ReLU, and
+for tanh in its linear regime, this holds in expectation at any width and is checked within
+sampling error; for saturating tanh it is the infinite-width (mean-field) limit. All nets share
 the same standard-normal matrices (scaled by each init's std), so the comparison is paired.
 Then the 30-layer ReLU net of He et al.'s Fig. 3 is trained on the digits with each init.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -28,9 +31,12 @@ from cnnlab.experiments.context import Context, Outcome
 from cnnlab.experiments.loop import digits, evaluate, train_epoch
 from cnnlab.experiments.registry import register_experiment
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 DEPTH = 30
 Z_LIMIT = 5.0  # "within sampling error": |measured - predicted| <= 5 standard errors
-TANH_MODEL_ERROR = 0.05  # tanh's pre-activations are Gaussian only as the width grows
+TANH_MEAN_FIELD = 0.15  # saturating tanh: the recurrence is the infinite-width limit
 
 
 def _gauss_mean(f: Callable[[np.ndarray], np.ndarray], var: float) -> float:
@@ -143,7 +149,7 @@ def _train(ctx: Context, epochs: int) -> tuple[list[dict], float]:
     return rows, entropy
 
 
-def _figure(rows: list[dict], training: list[dict], entropy: float):
+def _figure(rows: list[dict], training: list[dict], entropy: float) -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(13, 4), layout="constrained")
@@ -175,19 +181,41 @@ def _combos() -> list[tuple[str, str]]:
     return [(i, a) for i in INITS for a in ACTIVATIONS]
 
 
-def _layer_checks(rows: list[dict], stats: dict) -> list[C.Check]:
+def _layer_checks(stats: dict) -> list[C.Check]:
+    """One check per (init, activation): the measured variances against the recurrence.
+
+    For ReLU the recurrence is exact in expectation at any width (y given the previous layer is
+    Gaussian with mean 0, so E[relu(y)^2] = Var[y] / 2 exactly), and for tanh at N(0, 0.01^2)
+    (linear regime): there the mean over the nets must be within Z_LIMIT standard errors. Tanh
+    with Xavier or Kaiming saturates; the Gaussian recurrence is then the mean-field limit,
+    exact only as the width grows, and is held to TANH_MEAN_FIELD relative error in the std.
+    """
     out = []
     for (init, act), (fwd, bwd, pf, pb) in stats.items():
+        if act == "tanh" and init != "normal-0.01":
+            worst = max(
+                float(np.max(np.abs(np.sqrt(m.mean(1) / p) - 1))) for m, p in ((fwd, pf), (bwd, pb))
+            )
+            out.append(
+                C.within(
+                    f"{init} + tanh: std of y_l and dL/dy_l vs the Gaussian recurrence "
+                    f"(max relative error over layers)",
+                    worst,
+                    0.0,
+                    TANH_MEAN_FIELD,
+                    source="mean-field limit of He et al. eq. 7/13 (Poole et al. 2016)",
+                    kind="published",
+                )
+            )
+            continue
         z = 0.0
         for measured, predicted in ((fwd, pf), (bwd, pb)):
             mean = measured.mean(1)
             se = measured.std(1, ddof=1) / math.sqrt(measured.shape[1])
-            if act == "tanh":
-                se = np.maximum(se, TANH_MODEL_ERROR * predicted / Z_LIMIT)
             z = max(z, float(np.max(np.abs(mean - predicted) / se)))
         out.append(
             C.within(
-                f"{init} + {act}: Var[y_l], Var[dy_l] follow the recurrence (max |z| over layers)",
+                f"{init} + {act}: Var[y_l], Var[dL/dy_l] vs the recurrence (max |z| over layers)",
                 z,
                 0.0,
                 Z_LIMIT,
@@ -205,7 +233,7 @@ def _layer_checks(rows: list[dict], stats: dict) -> list[C.Check]:
     claim="Kaiming init keeps ReLU activations and gradients at scale through 30 layers; "
     "Xavier shrinks them by 1/sqrt(2) per layer, N(0, 0.01^2) kills them",
     reference="Glorot & Bengio (2010); He et al. (2015), eq. 7/13 and Fig. 3",
-    full_seconds=60.0,
+    full_seconds=53.0,
 )
 def init_depth(ctx: Context) -> Outcome:
     width = ctx.pick(128, 256)
@@ -253,7 +281,7 @@ def init_depth(ctx: Context) -> Outcome:
     xavier = stds("xavier", "relu", "forward_std")
     per_layer = float((xavier[-1] / xavier[0]) ** (1 / (DEPTH - 1)))
     final = {init: [r for r in training if r["init"] == init][-1] for init in INITS}
-    checks = _layer_checks(rows, stats)
+    checks = _layer_checks(stats)
     checks += [
         C.within(
             "Kaiming + ReLU: largest / smallest forward std over 30 layers",
@@ -304,10 +332,10 @@ def init_depth(ctx: Context) -> Outcome:
         f"per layer (1/sqrt(2) = 0.7071), ending at {xavier[-1]:.1e}; N(0, 0.01^2) ends near "
         f"{stds('normal-0.01', 'relu', 'forward_std')[-1]:.0e}. Trained on the digits, the "
         f"30-layer ReLU net reaches training loss {final['kaiming']['train_loss']:.3f} with "
-        f"Kaiming, while N(0, 0.01^2) stays at {final['normal-0.01']['train_loss']:.4f} and "
-        f"Xavier at {final['xavier']['train_loss']:.4f} (the prior's entropy is {entropy:.4f}: "
-        f"nothing learned). With tanh, Xavier is Glorot's linear-regime choice, but tanh "
-        f"saturates: the std decays slowly to "
+        f"Kaiming, while N(0, 0.01^2) stays at {final['normal-0.01']['train_loss']:.4f}, the "
+        f"entropy of the labels ({entropy:.4f}: nothing learned), and Xavier has barely left it "
+        f"({final['xavier']['train_loss']:.4f}), as in He et al.'s Fig. 3. With tanh, Xavier "
+        f"is Glorot's linear-regime choice, but tanh saturates: the std decays slowly to "
         f"{stds('xavier', 'tanh', 'forward_std')[-1]:.3f}, as the Gaussian recurrence predicts."
     )
     return Outcome(

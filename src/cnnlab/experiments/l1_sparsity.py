@@ -17,11 +17,16 @@ which is 2 x scikit-learn's Lasso objective (1/2n)|y - X w|^2 + alpha |w|_1 at a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from cnnlab.experiments import checks as C
 from cnnlab.experiments.context import Context, Outcome
 from cnnlab.experiments.registry import register_experiment
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 N_SAMPLES, N_FEATURES, N_TRUE = 100, 50, 5
 
@@ -82,7 +87,7 @@ def _problem(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x, y, w_true
 
 
-def _figure(coefs: list[dict], rows: list[dict], lam_show: float):
+def _figure(coefs: list[dict], rows: list[dict], lam_show: float) -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(13, 4), layout="constrained")
@@ -123,7 +128,7 @@ def _figure(coefs: list[dict], rows: list[dict], lam_show: float):
     claim="L1 gives exact zeros only with a proximal (soft-threshold) step; the subgradient "
     "step that autograd takes leaves weights near, not at, zero; L2 zeroes nothing",
     reference="scikit-learn's Lasso (alpha = lambda / 2) and Ridge; the Lasso KKT conditions",
-    full_seconds=5.0,
+    full_seconds=17.0,
 )
 def l1_sparsity(ctx: Context) -> Outcome:
     from sklearn.linear_model import Lasso, Ridge

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -26,6 +27,9 @@ from cnnlab.experiments import checks as C
 from cnnlab.experiments.context import Context, Outcome
 from cnnlab.experiments.loop import digits
 from cnnlab.experiments.registry import register_experiment
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CANVAS = 48  # the digit sits in the middle, far from the borders
 
@@ -70,7 +74,9 @@ def _digit() -> torch.Tensor:
     return canvas
 
 
-def _figure(rows: list[dict], digit: torch.Tensor, blurred: dict[int, torch.Tensor], depth: int):
+def _figure(
+    rows: list[dict], digit: torch.Tensor, blurred: dict[int, torch.Tensor], depth: int
+) -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(13, 3.8), layout="constrained")

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
@@ -22,6 +24,9 @@ from cnnlab.experiments import checks as C
 from cnnlab.experiments.context import Context, Outcome
 from cnnlab.experiments.loop import digits, evaluate, train_epoch
 from cnnlab.experiments.registry import register_experiment
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 POOLS = {"max": nn.functional.max_pool2d, "average": nn.functional.avg_pool2d}
 SIZE, CHANNELS, FEAT = 24, 8, 64
@@ -119,7 +124,7 @@ def _heads(ctx: Context, epochs: int) -> list[dict]:
     return rows
 
 
-def _figure(rows: list[dict], heads: list[dict]):
+def _figure(rows: list[dict], heads: list[dict]) -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(13, 4), layout="constrained")
@@ -160,7 +165,7 @@ def _figure(rows: list[dict], heads: list[dict]):
     "equal); global average pooling replaces a huge fc head at a fraction of the parameters",
     reference="exact shift equivariance / invariance; Lin et al. (2014) GAP head; "
     "parameter counts by analysis.summary vs C H W K + K and C K + K",
-    full_seconds=30.0,
+    full_seconds=9.0,
 )
 def pooling(ctx: Context) -> Outcome:
     rows, equi, inv = _translation(ctx, range(ctx.pick(3, 5)), images=ctx.pick(64, 400))

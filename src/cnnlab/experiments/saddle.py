@@ -16,6 +16,7 @@ divide the tiny gradient by its own size and escape much sooner.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -26,6 +27,9 @@ from cnnlab.experiments.registry import register_experiment
 from cnnlab.scratch import Parameter
 from cnnlab.scratch.optim import create_optimizer
 from cnnlab.scratch.optim.landscapes import LANDSCAPES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Learning rates that let every rule move within a few hundred steps on this landscape.
 LEARNING_RATES: dict[str, float] = {
@@ -102,7 +106,7 @@ def _first(mask: np.ndarray) -> int | None:
     return int(hits[0]) if len(hits) else None
 
 
-def _figure(paths: dict[str, np.ndarray], rows: list[dict]):
+def _figure(paths: dict[str, np.ndarray], rows: list[dict]) -> Figure:
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 
@@ -139,7 +143,7 @@ def _figure(paths: dict[str, np.ndarray], rows: list[dict]):
     "gradient descent leaves it at a rate set by the negative eigenvalue, adaptive methods faster",
     reference="the Hessian of x^2 - y^2 + y^4/4 (exact), torch autograd; the linearised "
     "update y_t = (1 + 2 lr)^t y_0",
-    full_seconds=5.0,
+    full_seconds=3.0,
 )
 def saddle(ctx: Context) -> Outcome:
     grad0, auto, fd = hessians()

@@ -55,8 +55,13 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
     if not rows:
         return ""
     columns = columns_of(rows)
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    lines += ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
+
+    def text(value: Any) -> str:
+        return cell(value).replace("|", "\\|")  # a bar inside a cell would end it
+
+    lines = ["| " + " | ".join(map(text, columns)) + " |"]
+    lines.append("|" + "|".join("---" for _ in columns) + "|")
+    lines += ["| " + " | ".join(text(r.get(c)) for c in columns) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
