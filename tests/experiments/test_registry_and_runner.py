@@ -64,6 +64,20 @@ def test_every_part_one_experiment_is_registered() -> None:
         assert 0 < info.full_seconds < 300  # the budget for a full run
 
 
+def test_one_experiment_per_file() -> None:
+    import pkgutil
+
+    import cnnlab.experiments as package
+
+    files = {
+        m.name for m in pkgutil.iter_modules(package.__path__) if m.name not in package.FRAMEWORK
+    }
+    names = list_experiments()
+    owners = [experiment_info(n).fn.__module__.rsplit(".", 1)[-1] for n in names]
+    assert sorted(owners) == sorted(files)  # each file registers exactly one experiment
+    assert {n.replace("-", "_") for n in names} == files  # file name = experiment name
+
+
 def test_duplicate_name_raises() -> None:
     with pytest.raises(ValueError, match="already registered"):
         register_experiment(name="saddle", section="", claim="", reference="", full_seconds=1)(

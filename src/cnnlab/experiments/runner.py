@@ -102,6 +102,9 @@ def run(
             makes a new ``runs/experiment-NAME`` (``-2``, ``-3``... if taken).
         console: a rich console to draw progress bars on (only when it is a terminal).
 
+    The run uses one torch thread (its tensors are small; two threads fighting over shared
+    cores are slower) and restores the thread count and the global torch RNG afterwards.
+
     Returns:
         The rows, the checks and the paths of the three files.
 
