@@ -171,7 +171,7 @@ def _figure(noise, curves, scaling, flow_loss, batch_sizes) -> Figure:
     claim="a batch of B averages away gradient noise as 1/B (without replacement: "
     "(N-B)/(N-1)); SGD wins per epoch, GD per update; scale the learning rate with B",
     reference="sampling without replacement (exact); the descent lemma; Goyal et al. (2017)",
-    full_seconds=34.0,
+    full_seconds=37.0,
 )
 def batch_size(ctx: Context) -> Outcome:
     train, _ = digits(torch.float64)

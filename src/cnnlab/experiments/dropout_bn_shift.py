@@ -139,7 +139,7 @@ def _figure(rows, drop_rows, x: torch.Tensor, p_show: float) -> Figure:
     "at test the variance is Var(x): a shift (dropout after BN has none)",
     reference="Li et al. (2019), the analytic variance of inverted dropout; torch nn.Dropout "
     "and nn.BatchNorm1d",
-    full_seconds=20.0,
+    full_seconds=19.0,
 )
 def dropout_bn_shift(ctx: Context) -> Outcome:
     x = _features(ctx)

@@ -250,7 +250,7 @@ def _figure(rows, maps, trained, depths) -> Figure:
     claim="the effective receptive field is a Gaussian-like blob in the middle of the "
     "theoretical field; its radius grows like sqrt(depth) while the field grows like depth",
     reference="Luo et al. (2016); the path count (exact); analysis.summary's rf_size",
-    full_seconds=26.0,
+    full_seconds=28.0,
 )
 def effective_rf(ctx: Context) -> Outcome:
     depths = ctx.pick([1, 2, 4, 8], [1, 2, 4, 8, 16])

@@ -233,7 +233,7 @@ def _layer_checks(stats: dict) -> list[C.Check]:
     claim="Kaiming init keeps ReLU activations and gradients at scale through 30 layers; "
     "Xavier shrinks them by 1/sqrt(2) per layer, N(0, 0.01^2) kills them",
     reference="Glorot & Bengio (2010); He et al. (2015), eq. 7/13 and Fig. 3",
-    full_seconds=53.0,
+    full_seconds=69.0,
 )
 def init_depth(ctx: Context) -> Outcome:
     width = ctx.pick(128, 256)

@@ -128,7 +128,7 @@ def _figure(coefs: list[dict], rows: list[dict], lam_show: float) -> Figure:
     claim="L1 gives exact zeros only with a proximal (soft-threshold) step; the subgradient "
     "step that autograd takes leaves weights near, not at, zero; L2 zeroes nothing",
     reference="scikit-learn's Lasso (alpha = lambda / 2) and Ridge; the Lasso KKT conditions",
-    full_seconds=17.0,
+    full_seconds=13.0,
 )
 def l1_sparsity(ctx: Context) -> Outcome:
     from sklearn.linear_model import Lasso, Ridge

@@ -114,7 +114,7 @@ def _figure(
     "kernels shift the field by half a pixel per layer, and the shift accumulates",
     reference="analysis.summary's rf_start vs the exact per-layer offsets; gradient support; "
     "the centroid of an averaged image",
-    full_seconds=5.0,
+    full_seconds=6.0,
 )
 def odd_kernels(ctx: Context) -> Outcome:
     depths = range(1, ctx.pick(4, 8) + 1)

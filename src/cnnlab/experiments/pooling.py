@@ -165,7 +165,7 @@ def _figure(rows: list[dict], heads: list[dict]) -> Figure:
     "equal); global average pooling replaces a huge fc head at a fraction of the parameters",
     reference="exact shift equivariance / invariance; Lin et al. (2014) GAP head; "
     "parameter counts by analysis.summary vs C H W K + K and C K + K",
-    full_seconds=9.0,
+    full_seconds=6.0,
 )
 def pooling(ctx: Context) -> Outcome:
     rows, equi, inv = _translation(ctx, range(ctx.pick(3, 5)), images=ctx.pick(64, 400))
