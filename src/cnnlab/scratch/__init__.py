@@ -24,7 +24,7 @@ from cnnlab.scratch.conv import Conv2d, ConvTranspose2d
 from cnnlab.scratch.dropout import Dropout
 from cnnlab.scratch.gradcheck import GradcheckReport, gradcheck
 from cnnlab.scratch.linear import Flatten, Linear
-from cnnlab.scratch.loss import CrossEntropyLoss, MSELoss, MultiMarginLoss
+from cnnlab.scratch.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, MultiMarginLoss
 from cnnlab.scratch.module import Module
 from cnnlab.scratch.norm import GroupNorm, InstanceNorm2d, LayerNorm
 from cnnlab.scratch.parameter import Parameter
@@ -36,6 +36,7 @@ __all__ = [
     "SELU",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
+    "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
     "Conv2d",
