@@ -29,6 +29,7 @@ from cnnlab.scratch.module import Module
 from cnnlab.scratch.norm import GroupNorm, InstanceNorm2d, LayerNorm
 from cnnlab.scratch.parameter import Parameter
 from cnnlab.scratch.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from cnnlab.scratch.weightnorm import weight_norm
 
 __all__ = [
     "ELU",
@@ -69,4 +70,5 @@ __all__ = [
     "init",
     "nms",
     "roi_pool",
+    "weight_norm",
 ]
