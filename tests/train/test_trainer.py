@@ -138,9 +138,9 @@ def test_metrics_roundtrip(tmp_path: Path) -> None:
 
 def test_an_image_size_beyond_memory_is_one_clear_error(tmp_path: Path) -> None:
     # Digits are resized eagerly: 1797 images at 10**6 x 10**6 would take 7.2 PB (4 bytes per
-    # pixel), more than any address space; the allocator's failure becomes one line naming
-    # the size, before anything is written.
-    with pytest.raises(ValueError, match=r"^not enough memory .* image size 1000000 .*7,188,000"):
+    # pixel, 1797 * 4e12 bytes); the estimate is refused in one line naming the size, before
+    # anything is written.
+    with pytest.raises(ValueError, match=r"^image_size 1000000 needs about 7,188,000\.0 GB"):
         Trainer(_cfg(tmp_path, "run", image_size=10**6))
     assert not (tmp_path / "run").exists()
 
