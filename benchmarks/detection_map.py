@@ -9,6 +9,9 @@ Prints each time, the ratio (reference / ours: how many times faster ours is) an
 difference between the mAPs, which must be ~1e-16.
 
     python benchmarks/detection_map.py [--images 2000] [--classes 20] [--detections 100]
+
+pycocotools is single-threaded; torch uses ``torch.get_num_threads()`` threads (printed). On a
+machine whose cores are busy with other work, ``OMP_NUM_THREADS=1`` gives torch's fairer time.
 """
 
 from __future__ import annotations

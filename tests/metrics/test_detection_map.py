@@ -233,6 +233,28 @@ def test_hand_made_cases_match_pycocotools(case: str) -> None:
     )
 
 
+def test_crowded_images_in_small_batches_match_pycocotools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Groups of 1 to 40 boxes (every power-of-two bucket) and batches forced to split."""
+    from cnnlab.metrics import coco_matching
+
+    g = torch.Generator().manual_seed(12)
+    predictions, targets = [], []
+    for n in (1, 2, 3, 5, 9, 17, 40, 6, 1, 12):
+        xy = torch.rand(n, 2, generator=g) * 150
+        boxes = torch.cat([xy, xy + 5 + torch.rand(n, 2, generator=g) * 30], dim=1)
+        labels = torch.randint(1, 3, (n,), generator=g)
+        near = boxes.repeat(3, 1) + (torch.rand(3 * n, 4, generator=g) - 0.5) * 8
+        near[:, 2:] = torch.maximum(near[:, 2:], near[:, :2] + 1)
+        targets.append({"boxes": boxes, "labels": labels})
+        predictions.append(
+            {"boxes": near, "scores": torch.rand(3 * n, generator=g), "labels": labels.repeat(3)}
+        )
+    reference = _coco_reference(predictions, targets)
+    _assert_close(mean_average_precision(predictions, targets), reference)
+    monkeypatch.setattr(coco_matching, "CHUNK_ELEMENTS", 50)
+    _assert_close(mean_average_precision(predictions, targets), reference)
+
+
 def test_more_than_100_detections_per_image_and_class() -> None:
     """Only the 100 highest-scoring detections of an image and class count (pycocotools)."""
     g = torch.Generator().manual_seed(3)
