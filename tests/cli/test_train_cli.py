@@ -126,7 +126,7 @@ def _bad_runs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "zero-epochs": (["--epochs", "0"], "--epochs must be a positive integer, got 0"),
         "neg-batch": (["--batch-size", "-4"], "--batch-size must be a positive integer"),
         "neg-lr": (["--lr", "-0.1"], "--lr must be >= 0, got -0.1"),
-        "unknown-optimizer": (["--optimizer", "adamw2"], "unknown optimizer 'adamw2'"),
+        "unknown-optimizer": (["--optimizer", "adamw2"], "--optimizer must be one of"),
         "non-int-epochs": (["--epochs", "two"], "invalid int value: 'two'"),
         "resume-missing": (["--resume", f"{tmp_path}/nope"], "does not exist"),
         "resume-corrupt": (["--resume", str(corrupt)], "corrupt or unreadable"),

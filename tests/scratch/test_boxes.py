@@ -156,7 +156,7 @@ def test_roi_pool_backward_equals_autograd() -> None:
 def test_bad_inputs() -> None:
     boxes, scores = _boxes(4, seed=69), np.linspace(1, 0, 4)
     for t in (-0.5, 1.01):
-        with pytest.raises(ValueError, match=r"iou_threshold must be in \[0, 1\]"):
+        with pytest.raises(ValueError, match=r"iou_threshold must be a finite number in \[0, 1\]"):
             scratch.nms(boxes, scores, t)
     with pytest.raises(ValueError, match=r"scores must have shape \(4,\)"):
         scratch.nms(boxes, scores[:3], 0.5)

@@ -55,6 +55,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=S,
         help="drop the last incomplete batch of each epoch",
     )
+    p.add_argument(
+        "--skip-bad-images",
+        action="store_true",
+        default=S,
+        help="leave out image files that cannot be decoded (counted) instead of stopping",
+    )
     p.add_argument("--seed", type=int, default=S, help=f"default {d.seed}")
     p.add_argument(
         "--out",

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from cnnlab.core.validate import int_pair, number
+
 _FLT_MAX = float(np.finfo(np.float32).max)  # C's FLT_MAX: torchvision's -FLT_MAX start value
 
 
@@ -68,10 +70,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
         raise ValueError(
             f"scores must have shape ({boxes.shape[0]},) to match boxes, got {scores.shape}"
         )
-    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, (int, float, np.floating)):
-        raise ValueError(f"iou_threshold must be a number in [0, 1], got {iou_threshold!r}")
-    if not 0.0 <= float(iou_threshold) <= 1.0:
-        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
+    iou_threshold = number("iou_threshold", iou_threshold, minimum=0, maximum=1)
     x1, y1, x2, y2 = boxes.T
     areas = (x2 - x1) * (y2 - y1)
     order = np.argsort(-scores, kind="stable")
@@ -129,15 +128,6 @@ def _round_half_away(x: np.floating) -> int:
     return int(whole + np.sign(x)) if abs(x - whole) >= 0.5 else int(whole)
 
 
-def _output_size(value: int | Sequence[int]) -> tuple[int, int]:
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2 or not all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in items
-    ):
-        raise ValueError(f"output_size must be a positive int or a pair of them, got {value!r}")
-    return int(items[0]), int(items[1])
-
-
 def roi_pool(
     features: np.ndarray,
     rois: np.ndarray | Sequence[np.ndarray],
@@ -172,13 +162,8 @@ def roi_pool(
     features = _float_array(features, "features")
     if features.ndim != 4:
         raise ValueError(f"features must have shape (N, C, H, W), got {features.shape}")
-    pooled_h, pooled_w = _output_size(output_size)
-    if isinstance(spatial_scale, bool) or not (
-        isinstance(spatial_scale, (int, float, np.floating))
-        and np.isfinite(spatial_scale)
-        and spatial_scale > 0
-    ):
-        raise ValueError(f"spatial_scale must be a positive finite number, got {spatial_scale!r}")
+    pooled_h, pooled_w = int_pair("output_size", output_size)
+    spatial_scale = number("spatial_scale", spatial_scale, minimum=0, exclusive_minimum=True)
     batch, channels, height, width = features.shape
     dt = features.dtype.type
     rois = _as_rois(rois, batch, features.dtype)

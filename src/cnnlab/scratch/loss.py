@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnlab.core.validate import number, one_of
 from cnnlab.scratch.functional import loss as F
 
 
@@ -44,9 +45,7 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(reduction)
-        if not isinstance(label_smoothing, (int, float)) or not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = number("label_smoothing", label_smoothing, minimum=0, maximum=1)
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         loss, self._cache = F.cross_entropy_forward(
@@ -70,9 +69,8 @@ class MultiMarginLoss(_Loss):
 
     def __init__(self, p: int = 1, margin: float = 1.0, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        if p not in (1, 2):
-            raise ValueError(f"MultiMarginLoss p must be 1 or 2, got {p!r}")
-        self.p, self.margin = int(p), float(margin)
+        self.p = int(one_of("p", p, (1, 2)))
+        self.margin = number("margin", margin)
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         loss, self._cache = F.multi_margin_forward(

@@ -36,6 +36,7 @@ class TrainConfig:
     val_fraction: float = 0.2
     drop_last: bool = False
     amp: bool = False
+    skip_bad_images: bool = False
 
     def validate(self) -> TrainConfig:
         """Raise ``ValueError`` naming the first bad option; return ``self`` otherwise."""

@@ -111,7 +111,10 @@ class Trainer:
 
         self._seed_everything(config.seed)
         self.data: DatasetBundle = load_dataset(
-            config.dataset, config.image_size, config.val_fraction
+            config.dataset,
+            config.image_size,
+            config.val_fraction,
+            skip_bad_images=config.skip_bad_images,
         )
         info = model_info(config.model)
         if info.task != "classification":

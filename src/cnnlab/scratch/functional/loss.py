@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cnnlab.core.names import unknown_name_message
+from cnnlab.core.validate import one_of
 
 # reduction -> scale of the per-element losses (given the number of samples)
 REDUCTIONS: dict[str, object] = {"mean": lambda count: 1.0 / count, "sum": lambda count: 1.0}
@@ -18,9 +18,7 @@ def reduction_scale(reduction: str, count: int) -> float:
     Raises:
         ValueError: unknown reduction.
     """
-    if reduction not in REDUCTIONS:
-        raise ValueError(unknown_name_message("reduction", str(reduction), REDUCTIONS))
-    return REDUCTIONS[reduction](count)  # type: ignore[operator]
+    return REDUCTIONS[one_of("reduction", reduction, REDUCTIONS)](count)  # type: ignore[operator]
 
 
 def check_class_targets(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
