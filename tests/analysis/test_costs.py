@@ -281,8 +281,8 @@ def _meta_case(name: str):
      "mean-keepdim", "sum"],
 )  # fmt: skip
 def test_meta_shortcuts_agree_with_torch_meta_kernels(name: str) -> None:
-    from cnnlab.analysis.op_table import OPS
     from cnnlab.analysis.op_calls import op_name
+    from cnnlab.analysis.op_table import OPS
 
     func, args = _meta_case(name)
     entry = OPS[op_name(func)]

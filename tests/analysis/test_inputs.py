@@ -75,11 +75,13 @@ def test_models_starting_with_an_embedding_get_token_ids(device) -> None:
     assert detected["embedding"].output_shape == (1, 7, 8)
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
 def test_torchscript_is_refused_clearly() -> None:
     with pytest.raises(ValueError, match=r"TorchScript.*nn.Module it was scripted"):
         summary(torch.jit.script(nn.Linear(4, 3)), (4,))
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
 def test_scripted_submodules_inside_an_eager_model_are_counted() -> None:
     model = nn.Sequential(torch.jit.script(nn.Linear(4, 3)), nn.ReLU(), nn.Linear(3, 2))
     report = summary(model, (4,))

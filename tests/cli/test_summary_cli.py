@@ -109,13 +109,13 @@ def test_count_bias_and_real_device(capsys: pytest.CaptureFixture[str]) -> None:
         (["digits_cnn", "--input-size", "1", "2", "2"], "features.13"),
         (["nosuchpkg.mod:f"], "cannot import 'nosuchpkg.mod'"),
         (["torchvision.models:resnet99"], "no attribute 'resnet99'"),
-        (["torch:float32"], "is a dtype, not a model factory"),
+        (["torch:float32"], "(a dtype) is not a model factory"),
         (["torch.nn:Linear"], "needs arguments (in_features, out_features)"),
         (["torch.nn.functional:relu"], "needs arguments (input"),
         (["sys:exit"], "'sys' is a standard-library module"),
         (["this:s"], "'this' is a standard-library module"),
         (["builtins:eval"], "standard-library module"),
-        (["torchvision.models:ResNet_Weights"], "not a model factory"),
+        (["torchvision.models:ResNet18_Weights"], "(a EnumType) is not a model factory"),
         (["digits_cnn", "--device", "gpu7"], "--device must be"),
         (["digits_cnn", "--input-size", "1", "1", "8", "8"], "without the batch dimension"),
         (["digits_cnn", "--train", "--optimizer", "adamw"], "--optimizer must be one of"),
@@ -213,3 +213,36 @@ def test_train_prints_the_training_cost(capsys: pytest.CaptureFixture[str]) -> N
     assert data["mode"] == "train"
     assert data["total_training_macs"] == report.total_training_macs
     assert data["training_memory"]["total_bytes"] == report.memory("adam", 8).total_bytes
+
+
+BRANCHY = '''
+import torch
+from torch import nn
+
+
+class Branchy(nn.Module):
+    """Control flow on a value: cannot be traced on the meta device."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3)
+
+    def forward(self, x):
+        y = self.conv(x)
+        return y.relu() if bool(y.sum() > -1e9) else y
+'''
+
+
+def test_a_model_that_needs_values_is_rebuilt_on_the_cpu(
+    capsys: pytest.CaptureFixture[str], tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "branchy_models.py").write_text(BRANCHY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    argv = ["branchy_models:Branchy", "--input-size", "3", "8", "8", "--format", "json"]
+    code, out, _ = run(capsys, *argv)  # built on meta first, then for real
+    assert code == 0
+    data = json.loads(out)
+    assert data["device"] == "cpu" and data["total_macs"] == 3 * 36 * 27
+    assert data["notes"][0].startswith("ran on the CPU: Tensor.item()")
+    code, _, err = run(capsys, *argv, "--device", "meta")  # pinned: an error naming the fix
+    assert code == 2 and "cannot run on the meta device" in err and "--device cpu" in err

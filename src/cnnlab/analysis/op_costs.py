@@ -35,6 +35,12 @@ call; the summary traces a batch of one unless given other inputs):
 
 An op without a cost rule is never counted as zero silently: the report lists it and marks
 itself partial.
+
+``torch.utils.flop_counter`` counts the same products for convolutions, matrix products and
+attention (FLOPs = 2 x MACs) and is what the tests compare training MACs with. The rules here are
+our own because the trace needs more than it has: element-wise FLOPs, the fused CPU paths it does
+not see (``_scaled_dot_product_flash_attention_for_cpu``, oneDNN's LSTM), and grouped weight
+gradients counted once rather than ``g`` times.
 """
 
 from __future__ import annotations

@@ -22,7 +22,15 @@ MODES = ("eval", "train")
 
 
 class NeedsRealData(ValueError):
-    """An op cannot run on the meta device (it needs values), and no CPU run was possible."""
+    """An op cannot run on the meta device (it needs values), and no CPU run was possible.
+
+    Attributes:
+        problem: which op, in which layer, cannot run, and torch's words.
+    """
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}; {fix}")
+        self.problem = problem
 
 
 @dataclass
@@ -48,8 +56,8 @@ def _needs_data(failure: Failure | None, error: BaseException) -> bool:
     """Errors of ops that need values: ``.item()``, ``nonzero``, copies to the host..."""
     err = failure.error if failure is not None and failure.error is not None else error
     text = str(err).lower()
-    return isinstance(err, NotImplementedError) or any(
-        words in text for words in ("meta tensor", "meta device", "device meta")
+    return isinstance(err, NotImplementedError) or (
+        "meta" in text and ("device" in text or "tensor" in text)  # .item(), mixed devices...
     )
 
 
@@ -263,10 +271,7 @@ def summary(
     except _Failed as failed:
         if not failed.needs_data or pinned is not None or not has_values:
             raise _error(model, inputs, failed, pinned, has_values) from failed.error
-        notes.append(
-            f"ran on the CPU: {_where(failed.failure, failed.error)} needs real values and "
-            f"cannot run on the meta device"
-        )
+        notes.append(f"ran on the CPU: {_cannot_run(failed)}")
         try:
             trace, doubled = _run(model, inputs, torch.device("cpu"), mode, count_bias)
         except _Failed as again:
@@ -290,6 +295,16 @@ def _where(f: Failure | None, err: BaseException) -> str:
     return f"{op} at the model's top level"
 
 
+def _cannot_run(failed: _Failed) -> str:
+    f, err = failed.failure, failed.error
+    cause = f.error if f is not None and f.error is not None else err
+    text = " ".join(str(cause).split()) or type(cause).__name__
+    return (
+        f"{_where(f, cause)} cannot run on the meta device, which has shapes but no values "
+        f"({text[:160]})"
+    )
+
+
 def _error(
     model: nn.Module,
     inputs: Inputs,
@@ -303,7 +318,6 @@ def _error(
         return cause
     text = " ".join(str(cause).split()) or type(cause).__name__
     if failed.needs_data:
-        where = _where(f, cause)
         if has_values:
             fix = "pass device='cpu' (a real forward pass on a copy of the model)"
         else:
@@ -311,9 +325,7 @@ def _error(
                 "the model has no values to run it on the CPU (its parameters are on the meta "
                 "device): build it on the CPU and call summary again"
             )
-        return NeedsRealData(
-            f"{where} needs real values and cannot run on the meta device ({text[:160]}); {fix}"
-        )
+        return NeedsRealData(_cannot_run(failed), fix)
     if (
         isinstance(cause, InputRankError)
         and inputs.from_size

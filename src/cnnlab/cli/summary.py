@@ -119,7 +119,7 @@ def object_factory(spec: str) -> Callable[[], Any]:
     )
     if not (is_class or is_function):
         raise ValueError(
-            f"MODEL {spec!r} is a {type(target).__name__}, not a model factory: give a "
+            f"MODEL {spec!r} (a {type(target).__name__}) is not a model factory: give a "
             f"torch.nn.Module subclass, an nn.Module instance, or a function defined in a "
             f"module that uses torch"
         )
@@ -197,8 +197,10 @@ def _summaries(args: argparse.Namespace, spec: str, mode: str) -> list:
         options = dict(depth=args.depth, device=args.device, mode=mode)
         try:
             report = summary(model, size, count_bias=args.count_bias, **options)
-        except NeedsRealData:
-            if args.device is not None or not all(p.is_meta for p in model.parameters()):
+        except NeedsRealData as err:
+            if args.device is not None:
+                raise ValueError(f"{err.problem}; leave --device out or give --device cpu") from err
+            if not all(p.is_meta for p in model.parameters()):
                 raise
             model, _ = load_model(spec, "cpu")  # built on meta: build it for real, run again
             report = summary(model, size, count_bias=args.count_bias, **options)
