@@ -213,13 +213,13 @@ CREATION = (
     "geometric", "cauchy", "log_normal", "random", "multinomial", "poisson",
 )  # fmt: skip
 REDUCTIONS = (
-    "mean", "sum", "nansum", "amax", "amin", "max", "min", "aminmax", "argmax", "argmin", "prod",
-    "any", "all", "var", "std", "var_mean", "std_mean", "logsumexp", "count_nonzero",
+    "nansum", "amax", "amin", "max", "min", "aminmax", "argmax", "argmin", "prod", "any", "all",
+    "var", "std", "var_mean", "std_mean", "logsumexp", "count_nonzero",
 )  # fmt: skip
-VALUE_SHAPED = (
-    "nonzero", "masked_select", "_unique2", "unique_dim", "unique_consecutive",
-    "repeat_interleave", "nms",
-)  # fmt: skip
+# output shapes that depend on values: selections (no arithmetic), and sorting-based ops whose
+# work depends on the data (uncounted, like sort and topk; a report with them is partial)
+VALUE_SHAPED = ("nonzero", "masked_select", "repeat_interleave")
+VALUE_SORTED = ("_unique2", "unique_dim", "unique_consecutive", "nms")
 FLASH_ATTENTION = (
     "_scaled_dot_product_flash_attention",
     "_scaled_dot_product_flash_attention_for_cpu",
@@ -318,5 +318,6 @@ OPS: dict[str, Op] = {
     **_each(CREATION, CREATED),
     # shapes that depend on values
     **_each(VALUE_SHAPED, DATA_DEPENDENT),
+    **_each(VALUE_SORTED, Op(field=mixing, data_dependent=True)),
     "index": Op(costs.free, data_dependent=_boolean_mask),
 }
