@@ -191,6 +191,19 @@ def test_googlenet_inception_branches() -> None:
     check_oracle(small, "inception3b", (3, 160, 160))
 
 
+def test_bottleneck_sees_3x3_and_the_basic_block_5x5() -> None:
+    # docs/analysis.md compares the two blocks: the 1x1 convolutions add nothing to the field.
+    from torchvision.models.resnet import BasicBlock, Bottleneck
+
+    basic, bottleneck = BasicBlock(8, 8), Bottleneck(8, 2)
+    assert summary(basic, (8, 12, 12)).receptive_field.size == (5, 5)
+    assert summary(bottleneck, (8, 12, 12)).receptive_field.size == (3, 3)
+    for block in (basic, bottleneck):
+        block = block.double().eval()
+        # the 3x3 convolution gives the block its field (1x1s and the identity add nothing)
+        check_oracle(block, "conv2", (8, 12, 12))
+
+
 class Misaligned(nn.Module):
     """Two branches whose windows are not centred on the same pixel, joined by addition."""
 
