@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cnnlab.data.bundle import DatasetBundle, LoadOptions
+from cnnlab.data.transforms.preprocess import Preprocess
+from cnnlab.data.transforms.presets import build_transforms
 
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
@@ -19,13 +21,6 @@ MNIST_FILES = {  # split -> (images, labels) under PATH/MNIST/raw
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-
-
-def _transform(size: int | None, mean: tuple[float, ...], std: tuple[float, ...]) -> Callable:
-    from torchvision import transforms as T
-
-    steps = [T.Resize((size, size))] if size is not None else []
-    return T.Compose([*steps, T.ToTensor(), T.Normalize(mean, std)])
 
 
 def _read_mnist_file(path: Path, images: bool):
@@ -103,12 +98,18 @@ def _torchvision_loader(
         import torchvision.datasets as tvd
 
         check(root)
-        size = options.image_size
-        tf = _transform(size if size not in (None, native) else None, mean, std)
+        size = options.image_size or native
+        preprocess = Preprocess((size, size), mean, std)
+        pca = None
+        if options.augment.pca_lighting:
+            raise ValueError(
+                f"pca_lighting is not offered for {cls_name.lower()}:PATH (it needs the "
+                "training images' colour PCA); use an imagefolder or an in-memory dataset"
+            )
+        pair = build_transforms(options.augment, preprocess, pca=pca)
         cls = getattr(tvd, cls_name)
-        train = cls(str(root), train=True, download=False, transform=tf)
-        val = cls(str(root), train=False, download=False, transform=tf)
-        size = size or native
+        train = cls(str(root), train=True, download=False, transform=pair.train)
+        val = cls(str(root), train=False, download=False, transform=pair.val)
         return DatasetBundle(
             name=f"{cls_name.lower()}:{root}",
             train=train,
@@ -118,6 +119,7 @@ def _torchvision_loader(
             image_size=(size, size),
             classes=list(train.classes),
             targets_train=[int(t) for t in train.targets],
+            preprocess=preprocess,
         )
 
     return load
