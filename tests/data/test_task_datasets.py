@@ -58,6 +58,23 @@ def test_scenes_segmentation_augmentation_moves_masks(small_scenes) -> None:
         torch.testing.assert_close(raw, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_scenes_with_elastic_deformation_keep_labels_on_strokes(small_scenes) -> None:
+    bundle = load_dataset("scenes", task="segmentation", augment=AugmentConfig(elastic=10.0))
+    train = make_scenes(24, image_size=32, max_digits=3, split="train")
+    pre = bundle.preprocess
+    torch.manual_seed(0)
+    moved = 0
+    for i in range(6):
+        image, mask = bundle.train[i]
+        assert mask.dtype == torch.int64 and set(mask.unique().tolist()) <= set(range(11))
+        raw = image[0] * pre.std[0] + pre.mean[0]
+        # bilinear image, nearest mask, one field: a labelled pixel's nearest source pixel is
+        # stroke (>= 0.5), which weighs at least 1/4 in the bilinear sample
+        assert (raw[mask > 0] > 0.12).all()
+        moved += not torch.equal(mask, train.masks[i])
+    assert moved == 6
+
+
 def test_scenes_multilabel_targets_are_multihot(small_scenes) -> None:
     bundle = load_dataset("scenes", task="multilabel")
     val = make_scenes(8, image_size=32, max_digits=3, split="val")

@@ -172,8 +172,8 @@ def test_policies_are_refused_for_masks_with_the_allowed_presets(preset: str) ->
     ("config", "target", "match"),
     [
         (AugmentConfig(random_erasing=0.5), "mask", "random_erasing erases pixels but not"),
-        (AugmentConfig(elastic=True), "label", "elastic deformation is U-Net's"),
-        (AugmentConfig(elastic=True), "boxes", "elastic deformation is U-Net's"),
+        (AugmentConfig(elastic=10.0), "label", "elastic deformation is U-Net's"),
+        (AugmentConfig(elastic=10.0), "boxes", "elastic deformation is U-Net's"),
         (AugmentConfig(pca_lighting=0.1), "label", "pca_lighting needs"),
     ],
     ids=["erasing-masks", "elastic-labels", "elastic-boxes", "pca-unfitted"],

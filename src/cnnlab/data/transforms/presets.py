@@ -97,18 +97,20 @@ class AugmentConfig:
         augment: a :data:`PRESETS` name.
         random_erasing: probability of ``v2.RandomErasing`` per image (0: off).
         pca_lighting: standard deviation of AlexNet's PCA lighting noise (0: off).
-        elastic: add U-Net's :class:`ElasticDeform` (segmentation).
+        elastic: standard deviation in pixels of U-Net's :class:`ElasticDeform` coarse
+            displacements (segmentation; U-Net: 10), 0: off.
     """
 
     augment: str = "none"
     random_erasing: float = 0.0
     pca_lighting: float = 0.0
-    elastic: bool = False
+    elastic: float = 0.0
 
     def __post_init__(self) -> None:
         one_of("augment", self.augment, PRESETS)
         number("random_erasing", self.random_erasing, minimum=0, maximum=1)
         number("pca_lighting", self.pca_lighting, minimum=0)
+        number("elastic", self.elastic, minimum=0)
 
     @property
     def is_identity(self) -> bool:
@@ -117,7 +119,7 @@ class AugmentConfig:
             self.augment == "none"
             and self.random_erasing == 0
             and self.pca_lighting == 0
-            and not self.elastic
+            and self.elastic == 0
         )
 
 
@@ -193,7 +195,7 @@ def build_transforms(
     fill = {tv_tensors.Image: 0, tv_tensors.Mask: IGNORE_INDEX, "others": 0}
     steps = [*preprocess.head(), *preset.steps(preprocess.image_size, fill)]
     if config.elastic:
-        steps += [v2.ToDtype(torch.float32, scale=True), ElasticDeform()]
+        steps += [v2.ToDtype(torch.float32, scale=True), ElasticDeform(sigma=config.elastic)]
     tail = preprocess.tail()
     if config.pca_lighting:
         if pca is None:
