@@ -86,6 +86,22 @@ def _check_cifar10(root: Path) -> None:
             )
 
 
+PCA_FIT_IMAGES = 10_000  # PCA lighting is fitted on this many training images (evenly spread)
+
+
+def _fit_pca(data) -> tuple:
+    """PCA lighting's components from the raw training array (N, H, W) or (N, H, W, C), uint8."""
+    import numpy as np
+    import torch
+
+    from cnnlab.data.transforms.lighting import fit_pca_lighting
+
+    picked = np.unique(np.linspace(0, len(data) - 1, min(len(data), PCA_FIT_IMAGES)).astype(int))
+    images = torch.as_tensor(np.asarray(data)[picked])
+    images = images[:, None] if images.ndim == 3 else images.permute(0, 3, 1, 2)
+    return fit_pca_lighting(images.to(torch.float32) / 255)
+
+
 def _torchvision_loader(
     cls_name: str,
     check: Callable[[Path], None],
@@ -100,16 +116,12 @@ def _torchvision_loader(
         check(root)
         size = options.image_size or native
         preprocess = Preprocess((size, size), mean, std)
-        pca = None
-        if options.augment.pca_lighting:
-            raise ValueError(
-                f"pca_lighting is not offered for {cls_name.lower()}:PATH (it needs the "
-                "training images' colour PCA); use an imagefolder or an in-memory dataset"
-            )
-        pair = build_transforms(options.augment, preprocess, pca=pca)
         cls = getattr(tvd, cls_name)
-        train = cls(str(root), train=True, download=False, transform=pair.train)
-        val = cls(str(root), train=False, download=False, transform=pair.val)
+        train = cls(str(root), train=True, download=False)
+        val = cls(str(root), train=False, download=False)
+        pca = _fit_pca(train.data) if options.augment.pca_lighting else None
+        pair = build_transforms(options.augment, preprocess, pca=pca)
+        train.transform, val.transform = pair.train, pair.val
         return DatasetBundle(
             name=f"{cls_name.lower()}:{root}",
             train=train,
