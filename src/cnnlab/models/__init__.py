@@ -8,6 +8,7 @@ from cnnlab.models import (  # noqa: F401  (each module registers its models)
     alexnet,
     digits_cnn,
     fcn,
+    lenet,
     mobilenet,
     resnet,
     resnetv2,
