@@ -205,8 +205,9 @@ class ResNet(nn.Module):
         return nn.Sequential(*layers)
 
     def _init_weights(self, zero_init_residual: bool) -> None:
-        for name, m in self.named_modules():
-            if isinstance(m, nn.Conv2d) and ".se." not in f".{name}.":
+        # By type, as torchvision and timm do: every convolution, the attention blocks' included.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.ones_(m.weight)
