@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab.models import create_model
-from cnnlab.models.fcn import CoordMap, bilinear_upsampling
+from cnnlab.core.receptive_field import AxisField
+from cnnlab.models.fcn import bilinear_upsampling, crop_offset
 from cnnlab.models.unet import unet_output_size
 
 
@@ -48,11 +49,15 @@ def test_transposed_conv_starts_as_bilinear_interpolation(factor: int) -> None:
     torch.testing.assert_close(ours[inner], ref[inner], rtol=1e-12, atol=1e-12)
 
 
-def test_coord_map_rejects_misaligned_maps() -> None:
-    with pytest.raises(ValueError, match="scales"):
-        CoordMap().conv(2, 2).crop_offset(CoordMap())
+def test_crop_offset_uses_core_fields_and_rejects_misaligned_maps() -> None:
+    # FCN aligns maps with core's AxisField (no coordinate-map class of its own): position 0
+    # of an unpadded 3x3 conv's map is centred on input pixel 1, so cropping the input at
+    # offset 1 aligns it with that map.
+    assert crop_offset(AxisField(), AxisField().conv(3)) == 1
+    with pytest.raises(ValueError, match="jumps"):
+        crop_offset(AxisField().conv(2, 2), AxisField())
     with pytest.raises(ValueError, match="whole pixels"):
-        CoordMap().conv(2, 1).crop_offset(CoordMap())
+        crop_offset(AxisField().conv(2, 1), AxisField())
 
 
 def test_fc6_fc7_are_the_convolutionalised_classifier() -> None:
