@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnlab.models import create_model
 from cnnlab.core.receptive_field import AxisField
+from cnnlab.models import create_model
 from cnnlab.models.fcn import bilinear_upsampling, crop_offset
 from cnnlab.models.unet import unet_output_size
 
