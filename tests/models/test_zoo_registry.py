@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 
@@ -105,3 +107,15 @@ def test_registry_names_and_defaults() -> None:
 def test_bad_options_raise_value_error(name: str, kwargs: dict, message: str) -> None:
     with torch.device("meta"), pytest.raises(ValueError, match=message):
         create_model(name, **kwargs)
+
+
+def test_one_dropout_argument_name_across_the_zoo() -> None:
+    # torchvision's name, ``dropout``, everywhere (timm's ``drop_rate`` nowhere), and it sets
+    # the probability of the model's dropout layers.
+    for name in list_models():
+        options = inspect.signature(model_info(name).factory).parameters
+        drops = [o for o in options if "drop" in o]
+        assert drops in ([], ["dropout"]), f"{name}: {drops}"
+    with torch.device("meta"):
+        model = create_model("digits_cnn", dropout=0.3)
+    assert [m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)] == [0.3]
