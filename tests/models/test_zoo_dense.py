@@ -110,3 +110,23 @@ def test_unet_same_padding_keeps_the_size() -> None:
     assert model(torch.randn(2, 3, 48, 32)).shape == (2, 5, 48, 32)
     with pytest.raises(ValueError, match="side 50; use a multiple of 16"):
         model(torch.randn(1, 3, 50, 48))
+
+
+def test_unet_tiles_exactly_the_sides_16k_plus_124_from_k_4() -> None:
+    # Docs error 4: the chapter listed 156 and 172 (16k + 124 with k = 2, 3), which do not
+    # tile: 156 pools to 76, 36, 16, 6, leaves 2 at the bottom, and the first up-convolution's
+    # 2 * 2 = 4 pixels vanish in its two valid 3x3 convs. The model itself, on meta tensors,
+    # decides.
+    def runs(side: int) -> bool:
+        try:
+            with torch.device("meta"):
+                model(torch.empty(1, 1, side, side))
+        except ValueError:
+            return False
+        return True
+
+    with torch.device("meta"):
+        model = create_model("unet")
+    accepted = [s for s in range(150, 300, 2) if runs(s)]
+    assert accepted == [188, 204, 220, 236, 252, 268, 284]
+    assert not runs(156) and not runs(172)
