@@ -15,7 +15,7 @@ NUM_CLASSES = 3
 # Small test inputs: each model's cheapest comfortable size. AlexNet needs >= 63 pixels;
 # U-Net (valid convolutions) needs 16k + 124, k >= 4; the FCNs pad conv1_1 by 100 anyway, so
 # their cost hardly depends on the input and batch 1 halves it.
-SIDE = {"alexnet": 64, "unet": 188}
+SIDE = {"alexnet": 64, "unet": 188, "inception_v3": 75}
 BATCH = {"fcn8s": 1, "fcn16s": 1, "fcn32s": 1}
 # Expected output side of the dense models for their test input.
 DENSE_SIDE = {"unet": 4}  # 188 - 184 (U-Net's valid convolutions)

@@ -6,16 +6,25 @@ imported, and importing this package imports them all.
 
 from cnnlab.models import (  # noqa: F401  (each module registers its models)
     alexnet,
+    deeplab,
+    densenet,
     digits_cnn,
+    efficientnet,
     fcn,
+    googlenet,
+    inception_v3,
     mobilenet,
+    mobilenet_v2,
+    mobilenet_v3,
     resnet,
     resnetv2,
+    resnext,
     senet,
     shufflenet_v1,
     shufflenet_v2,
     unet,
     vgg,
+    wide_resnet,
 )
 from cnnlab.models._registry import (
     ModelInfo,
