@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import torch
 from torch import nn
 from torchvision.ops import Conv2dNormActivation
 
-from cnnlab.layers.activations import activation_class
+from cnnlab.layers.activations import activation_class, make_activation
 
 
 class ConvNormAct(Conv2dNormActivation):
@@ -71,3 +72,57 @@ class ConvNormAct(Conv2dNormActivation):
             bias=bias,
         )
         self.in_channels = in_channels
+
+
+class ConvBnAct(nn.Module):
+    """``Conv2d`` -> ``BatchNorm2d`` -> activation; children named ``conv``, ``bn``, ``act``.
+
+    The same unit as :class:`ConvNormAct` under timm's and the Inception ports' parameter names
+    (``conv.weight``, ``bn.running_mean``, ...); the zoo's timm twins are built from it.
+
+    Args:
+        in_channels: input channels.
+        out_channels: output channels.
+        kernel_size: kernel side or (kH, kW).
+        stride: convolution stride.
+        padding: zero padding; ``None`` means ``(kernel_size - 1) // 2 * dilation``.
+        groups: convolution groups.
+        dilation: kernel dilation.
+        act: activation name (see :data:`cnnlab.layers.activations.ACTIVATIONS`) or ``None``.
+        eps: batch-norm epsilon.
+
+    Shape:
+        input (N, in_channels, H, W); output (N, out_channels, H', W').
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int] = 3,
+        stride: int = 1,
+        padding: int | tuple[int, int] | None = None,
+        groups: int = 1,
+        dilation: int = 1,
+        act: str | None = "relu",
+        eps: float = 1e-5,
+    ) -> None:
+        super().__init__()
+        if padding is None:
+            ks = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+            padding = ((ks[0] - 1) // 2 * dilation, (ks[1] - 1) // 2 * dilation)
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation=dilation,
+            groups=groups,
+            bias=False,
+        )
+        self.bn = nn.BatchNorm2d(out_channels, eps=eps)
+        self.act = make_activation(act) or nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.bn(self.conv(x)))

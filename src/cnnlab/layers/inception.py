@@ -18,16 +18,18 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from cnnlab.layers.conv_norm_act import ConvBnAct
 
-class BasicConv2d(nn.Module):
-    """Conv2d (no bias) -> BatchNorm2d -> ReLU.
+
+class BasicConv2d(ConvBnAct):
+    """Conv2d (no bias) -> BatchNorm2d (eps 1e-3) -> ReLU, names ``conv``, ``bn``.
 
     Args:
         in_channels: input channels.
         out_channels: output channels.
         kernel_size: kernel side or (kH, kW) (Inception v3's 1x7 and 7x1 factorisations).
         stride: convolution stride.
-        padding: zero padding (int or pair); Inception networks pad explicitly.
+        padding: zero padding (int or pair); Inception networks pad explicitly (default 0).
         eps: batch-norm epsilon (1e-3, as the TensorFlow models).
 
     Shape:
@@ -43,13 +45,7 @@ class BasicConv2d(nn.Module):
         padding: int | tuple[int, int] = 0,
         eps: float = 1e-3,
     ) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=False)
-        self.bn = nn.BatchNorm2d(out_channels, eps=eps)
-        self.relu = nn.ReLU(inplace=True)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.relu(self.bn(self.conv(x)))
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, eps=eps)
 
 
 class Inception(nn.Module):

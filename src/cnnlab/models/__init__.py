@@ -12,7 +12,9 @@ from cnnlab.models import (  # noqa: F401  (each module registers its models)
     efficientnet,
     fcn,
     googlenet,
+    inception_resnet_v2,
     inception_v3,
+    inception_v4,
     mobilenet,
     mobilenet_v2,
     mobilenet_v3,
@@ -22,9 +24,11 @@ from cnnlab.models import (  # noqa: F401  (each module registers its models)
     senet,
     shufflenet_v1,
     shufflenet_v2,
+    sknet,
     unet,
     vgg,
     wide_resnet,
+    xception,
 )
 from cnnlab.models._registry import (
     ModelInfo,
