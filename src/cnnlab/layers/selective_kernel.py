@@ -31,7 +31,8 @@ class SelectiveKernelAttn(nn.Module):
         attn_channels: d, width of the squeezed descriptor.
 
     Shape:
-        input (N, M, C, H, W), the stacked branches; output (N, M, C, 1, 1), summing to 1 over M.
+        input (N, C, H, W), U = the sum of the M branches; output (N, M, C, 1, 1), the weight of
+        every branch per channel (summing to 1 over M).
     """
 
     def __init__(self, channels: int, num_paths: int = 2, attn_channels: int = 32) -> None:
@@ -42,8 +43,8 @@ class SelectiveKernelAttn(nn.Module):
         self.act = nn.ReLU(inplace=True)
         self.fc_select = nn.Conv2d(attn_channels, channels * num_paths, 1, bias=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        s = x.sum(1).mean((2, 3), keepdim=True)  # fuse: U = sum of the branches, then pool
+    def forward(self, fused: torch.Tensor) -> torch.Tensor:
+        s = fused.mean((2, 3), keepdim=True)  # global average pool of U = sum of the branches
         z = self.fc_select(self.act(self.bn(self.fc_reduce(s))))
         n, c = z.shape[:2]
         return torch.softmax(z.view(n, self.num_paths, c // self.num_paths, 1, 1), dim=1)
@@ -111,5 +112,10 @@ class SelectiveKernel(nn.Module):
             branches = [path(part) for path, part in zip(self.paths, parts, strict=True)]
         else:
             branches = [path(x) for path in self.paths]
-        stacked = torch.stack(branches, dim=1)
-        return torch.sum(stacked * self.attn(stacked), dim=1)
+        weights = self.attn(sum(branches[1:], branches[0]))  # fuse, then select
+        # The weighted sum written out (not stack-multiply-sum): the same numbers, and the
+        # receptive-field analysis follows element-wise ops through it.
+        out = branches[0] * weights[:, 0]
+        for i in range(1, self.num_paths):
+            out = out + branches[i] * weights[:, i]
+        return out

@@ -10,7 +10,12 @@ gives the logits, and a last 4x bilinear upsampling returns to the input size (t
 Fig. 2 and Table 1-2 choices).
 
 Here with torchvision's ResNet-50 as the encoder (strides of the last stage replaced by dilation
-2: output stride 16; or of the last two for output stride 8, with the rates doubled). The
+2: output stride 16; or of the last two for output stride 8, with the rates doubled). As the
+authors' code, the upsampling is bilinear with ``align_corners=True`` and the natural input
+sides are 16k + 1 (513 in the paper): then the stride-16, stride-4 and input grids share their
+first and last pixels and the decoder concatenates exactly aligned maps (at a side like 512, or
+with ``align_corners=False``, they are not; ``cnnlab.analysis.summary`` notes the misaligned
+concatenation). The
 reference implementation people use, segmentation_models_pytorch's ``DeepLabV3Plus``, differs in
 ways ``tests/models/test_deeplab.py`` measures and ``docs/architectures_second_wave.md`` lists:
 separable convolutions in ASPP and decoder, rates 12/24/36 by default, an extra separable 3x3
@@ -57,7 +62,7 @@ class DeepLabV3PlusDecoder(nn.Module):
 
     def forward(self, high: torch.Tensor, low: torch.Tensor) -> torch.Tensor:
         low = self.project(low)
-        high = F.interpolate(high, size=low.shape[-2:], mode="bilinear", align_corners=False)
+        high = F.interpolate(high, size=low.shape[-2:], mode="bilinear", align_corners=True)
         return self.fuse(torch.cat([high, low], 1))
 
 
@@ -88,7 +93,7 @@ class DeepLabV3Plus(nn.Module):
         features = self.backbone(x)
         out = self.decoder(self.aspp(features["out"]), features["low"])
         out = self.classifier(out)
-        return F.interpolate(out, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        return F.interpolate(out, size=x.shape[-2:], mode="bilinear", align_corners=True)
 
 
 @register_model(
