@@ -27,7 +27,9 @@ import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from torch import nn
 
-_OLD_KEY = re.compile(r"^(norm|relu|conv)\.([12])\.(weight|bias|running_mean|running_var)$")
+_OLD_KEY = re.compile(
+    r"^(norm|relu|conv)\.([12])\.(weight|bias|running_mean|running_var|num_batches_tracked)$"
+)
 
 
 def _accept_old_names(
