@@ -15,7 +15,8 @@ NUM_CLASSES = 3
 # Small test inputs: each model's cheapest comfortable size. AlexNet needs >= 63 pixels;
 # U-Net (valid convolutions) needs 16k + 124, k >= 4; the FCNs pad conv1_1 by 100 anyway, so
 # their cost hardly depends on the input and batch 1 halves it.
-SIDE = {"alexnet": 64, "unet": 188, "inception_v3": 75}
+SIDE = {"alexnet": 64, "unet": 188, **dict.fromkeys(("inception_v3", "inception_v4"), 75)}
+SIDE["inception_resnet_v2"] = 75
 BATCH = {"fcn8s": 1, "fcn16s": 1, "fcn32s": 1}
 # Expected output side of the dense models for their test input.
 DENSE_SIDE = {"unet": 4}  # 188 - 184 (U-Net's valid convolutions)
@@ -67,6 +68,38 @@ def test_num_classes_and_in_chans(name: str) -> None:
     assert first_conv.in_channels == 5
 
 
+SECOND_WAVE = {
+    # torchvision twins
+    "resnext50_32x4d",
+    "resnext101_32x8d",
+    "resnext101_64x4d",
+    "wide_resnet50_2",
+    "wide_resnet101_2",
+    "googlenet",
+    "inception_v3",
+    *[f"densenet{d}" for d in (121, 161, 169, 201)],
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    *[f"efficientnet_b{i}" for i in range(8)],
+    "deeplabv3_resnet50",
+    "deeplabv3_resnet101",
+    "deeplabv3_mobilenet_v3_large",
+    # timm twins
+    "xception",
+    "inception_v4",
+    "inception_resnet_v2",
+    "skresnet18",
+    "skresnet34",
+    "skresnext50_32x4d",
+    # from the papers
+    "gc_resnet50",
+    "oct_resnet50",
+    "deeplabv3plus_resnet50",
+    "igcv3",
+}
+
+
 def test_registry_names_and_defaults() -> None:
     expected = {
         "alexnet",
@@ -79,13 +112,19 @@ def test_registry_names_and_defaults() -> None:
         "fcn16s",
         "fcn8s",
         "unet",
+        *SECOND_WAVE,
     }
     assert expected <= set(list_models())
-    assert set(list_models(task="segmentation")) == {"fcn32s", "fcn16s", "fcn8s", "unet"}
+    deeplabs = {n for n in SECOND_WAVE if n.startswith("deeplab")}
+    assert set(list_models(task="segmentation")) == {"fcn32s", "fcn16s", "fcn8s", "unet", *deeplabs}
     assert model_info("unet").default_input_size == (1, 572, 572)
     assert model_info("resnet50").default_input_size == (3, 224, 224)
+    for name in ("inception_v3", "inception_v4", "inception_resnet_v2", "xception"):
+        assert model_info(name).default_input_size == (3, 299, 299)
+    assert model_info("efficientnet_b7").default_input_size == (3, 600, 600)
     with torch.device("meta"):
         assert create_model("fcn8s").score_fr.out_channels == 21  # PASCAL VOC
+        assert create_model("deeplabv3_resnet50").classifier[-1].out_channels == 21
         assert create_model("unet").head.out_channels == 2
         assert create_model("unet").encoder[0][0].in_channels == 1
         assert create_model("resnet18").fc.out_features == 1000
