@@ -186,3 +186,40 @@ def test_paper_layout_loads_torchvision_weights_but_strides_the_1x1() -> None:
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         assert not torch.allclose(paper(x), theirs(x))  # a different network, same weights
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("mobilenet_v2", {"width_mult": 0.75}),
+        ("mobilenet_v2", {"width_mult": 1.4}),
+        ("mobilenet_v3_large", {"reduced_tail": True, "dilated": True}),
+        ("mobilenet_v3_small", {"width_mult": 0.75, "reduced_tail": True}),
+        ("googlenet", {"aux_logits": False}),
+        ("inception_v3", {"aux_logits": False}),
+    ],
+    ids=["v2-0.75", "v2-1.4", "v3l-tail-dilated", "v3s-0.75-tail", "googlenet-no-aux", "v3-no-aux"],
+)
+def test_options_map_onto_torchvisions(name: str, options: dict[str, Any]) -> None:
+    twin = TWINS[name]
+    theirs_opts = {**twin.theirs, **options}
+    with torch.device("meta"):
+        ours = create_model(name, num_classes=10, **options)
+        theirs = twin.builder(weights=None, num_classes=10, **theirs_opts)
+    ours_sd, theirs_sd = ours.state_dict(), theirs.state_dict()
+    assert {k: v.shape for k, v in ours_sd.items()} == {k: v.shape for k, v in theirs_sd.items()}
+    if "dilated" in options:
+        dilations = [m.dilation for m in ours.modules() if isinstance(m, nn.Conv2d)]
+        assert dilations == [m.dilation for m in theirs.modules() if isinstance(m, nn.Conv2d)]
+
+
+def test_googlenet_transform_input_matches_torchvision() -> None:
+    # Re-normalising ImageNet-normalised input for the original Google weights, as torchvision.
+    ours, theirs = _load_theirs("googlenet", transform_input=True)
+    ours.eval()
+    theirs.eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(ours(x), theirs(x))
+    with pytest.raises(ValueError, match="transform_input needs in_chans=3"):
+        create_model("googlenet", in_chans=1, transform_input=True)
