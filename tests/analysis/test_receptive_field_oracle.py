@@ -279,16 +279,16 @@ def test_zoo_googlenet_inception_branches() -> None:
 
 def test_zoo_densenet121_through_concatenations() -> None:
     # A dense block's output concatenates its input and every layer's output: the field is
-    # the union, i.e. the last layer's (DenseNet-121's second block: 255 pixels, jump 8).
+    # the union, i.e. the last layer's (DenseNet-121's first block: 59 pixels, jump 4).
     from cnnlab.models import create_model
 
     real = meta(create_model, name="densenet121")
     report = summary(real, (3, 224, 224))
-    assert report["features.denseblock2"].rf_size == (255, 255)
+    block = "features.denseblock1"
+    assert report[block].rf_size == report[f"{block}.denselayer6"].rf_size == (59, 59)
     small = thin(real, 8)
-    field = summary(small, (3, 224, 224))["features.denseblock2"].receptive_field
-    assert field == report["features.denseblock2"].receptive_field
-    check_oracle(small, "features.denseblock2", (3, 288, 288))
+    assert summary(small, (3, 224, 224))[block].receptive_field == report[block].receptive_field
+    check_oracle(small, block, (3, 96, 96))
 
 
 def test_zoo_deeplabv3_atrous_backbone_aspp_and_image_pooling() -> None:

@@ -3,6 +3,7 @@ MACs and parameters equal to torchvision's weight metadata (read, not downloaded
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,6 @@ import torchvision
 from torch import nn
 from torchvision.models import segmentation
 
-from cnnlab.analysis import summary
 from cnnlab.models import create_model
 
 
@@ -158,7 +158,9 @@ def _weights(name: str) -> Any:
 
 
 @pytest.mark.parametrize("name", SECOND_WAVE)
-def test_macs_and_parameters_match_torchvision_metadata(name: str) -> None:
+def test_macs_and_parameters_match_torchvision_metadata(
+    name: str, zoo_summary: Callable[..., Any]
+) -> None:
     # torchvision's metadata (read, not downloaded): "_ops" are GMACs of conv and linear layers
     # at the weights' input size (crop size; resize size for segmentation), "num_params" the
     # parameters of the published model (DeepLab and Inception v3 with their auxiliary heads).
@@ -167,9 +169,7 @@ def test_macs_and_parameters_match_torchvision_metadata(name: str) -> None:
         weights.transforms.keywords.get("crop_size") or weights.transforms.keywords["resize_size"]
     )
     side = size[0] if isinstance(size, (list, tuple)) else size
-    with torch.device("meta"):
-        model = create_model(name, **TWINS[name].weights_ours)
-    report = summary(model, (3, side, side))
+    report = zoo_summary(name, (3, side, side), **TWINS[name].weights_ours)
     assert not report.partial, report.uncounted
     assert report.total_params == weights.meta["num_params"]
     assert abs(report.total_macs / 1e9 - weights.meta["_ops"]) <= 0.0005
