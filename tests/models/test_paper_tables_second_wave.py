@@ -38,7 +38,7 @@ CASES = [
     # auxiliary head (the issue's 23.8M is torchvision's count, with BN statistics' layout).
     ("inception_v3", 299, 23.63, None, 0.03),
     # timm's model cards for the ports of the TensorFlow weights: Inception-v4 42.7M params,
-    # 12.3 GMACs; Inception-ResNet-v2 55.8M, 13.2 GMACs (Szegedy et al. 2017 give ~42M / ~55M).
+    # 12.3 GMACs; Inception-ResNet-v2 55.8M, 13.2 GMACs (the issue quotes ~42M / ~55M).
     ("inception_v4", 299, 42.7, 12.3, 0.03),
     ("inception_resnet_v2", 299, 55.8, 13.2, 0.03),
     # Huang et al. 2017 (DenseNet), the ImageNet models' sizes (Fig. 3 / the authors' table):
@@ -70,11 +70,11 @@ CASES = [
     ("efficientnet_b5", 456, 30.0, 9.9, 0.05),
     # Li et al. 2019 (SKNet), Table 2: SKNet-50 27.5M parameters, 4.47 GFLOPs.
     ("skresnext50_32x4d", 224, 27.5, 4.47, 0.03),
-    # Cao et al. 2019 (GCNet), Table 2(a): GC-ResNet-50 (r16, c3-c5) 28.08M parameters.
+    # Cao et al. 2019 (GCNet), ablation of ratio and stages: GC-ResNet-50 (r16, c3-c5) 28.08M.
     ("gc_resnet50", 224, 28.08, None, 0.003),
-    # Chen et al. 2019 (Octave Convolution), Table 3 (alpha = 0.5): 2.4 GFLOPs.
+    # Chen et al. 2019 (Octave Convolution), ResNet-50 with alpha = 0.5: 2.4 GFLOPs.
     ("oct_resnet50", 224, None, 2.4, 0.03),
-    # Sun et al. 2018 (IGCV3), Table 7: IGCV3-D (1.0) 3.5M parameters, 318M MAdds.
+    # Sun et al. 2018 (IGCV3), ImageNet table: IGCV3-D (1.0) 3.5M parameters, 318M MAdds.
     ("igcv3", 224, 3.5, 0.318, 0.03),
 ]
 

@@ -4,8 +4,9 @@
 The notes ask two questions. *Why is DenseNet better than ResNet?* ResNet adds a layer's output
 to its input, so information is mixed and must be re-learned; DenseNet concatenates, so every
 layer sees the raw features of all earlier layers of its block (feature reuse) and has a direct
-path to the loss. Layers can be thin (growth rate k = 32 new channels each): DenseNet-121 has
-8.0M parameters against ResNet-50's 25.6M at similar accuracy. *Why does it need more memory?*
+path to the loss. Layers can be thin (growth rate k = 32 new channels each), so the networks are
+small: the paper's DenseNet-201, 20M parameters, is about as accurate as a ResNet-101 with more
+than 40M (Sec. 4.4). *Why does it need more memory?*
 Each layer concatenates, normalises and activates an ever wider input (k0 + k(l - 1) channels for
 layer l), and a straightforward implementation keeps all of these for the backward pass: memory
 grows quadratically with the depth of a block (:mod:`cnnlab.layers.dense`;

@@ -3,10 +3,10 @@ and Beyond" (ICCV Workshops 2019).
 
 What GC changes: a ResNet-50 whose bottlenecks in stages c3-c5 (``layer2``-``layer4``) get a
 global context block (:class:`cnnlab.layers.GlobalContext`, ratio 1/16) after their last 1x1
-convolution and its BN, before the shortcut is added (the paper's "after add" variant puts it
-elsewhere; Table 2(b) chooses this one). The block models long-range dependencies like a
-non-local block at the cost of an SE block: 28.08M parameters against ResNet-50's 25.56M
-(Table 2(a), r16 on c3-c5).
+convolution and its BN, before the shortcut is added (the position the paper's ablation
+settles on). The block models long-range dependencies like a non-local block at the cost of an
+SE block: 28.08M parameters against ResNet-50's 25.56M (the paper's ablation, ratio 1/16 on
+c3-c5).
 
 No reference weights: parameter names are the ResNet-50 ones (torchvision's) plus ``se.*`` for
 the context blocks, so torchvision's ResNet-50 weights fill everything but the blocks, which

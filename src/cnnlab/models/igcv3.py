@@ -6,7 +6,7 @@ them *group* convolutions (2 groups) and interleaves the groups with channel per
 (:class:`cnnlab.layers.IGCV3Block`), which halves their weights. The saved budget buys depth: the
 paper's ImageNet network IGCV3-D doubles MobileNet v2's blocks per stage (1, 4, 6, 8, 6, 6, 1
 instead of 1, 2, 3, 4, 3, 3, 1) at the same widths and expansion 6, for 3.5M parameters and
-318M multiply-adds at width 1.0 (Table 7: 72.2% top-1 against MobileNet v2's 72.0% with 3.4M).
+318M multiply-adds at width 1.0 (the paper's ImageNet comparison with MobileNet v2).
 
 No reference weights in torchvision or timm; the names are our own.
 """

@@ -7,7 +7,7 @@ The paper finds the residuals speed up training markedly (Fig. 25-26) for the sa
 accuracy, and that very wide residual networks become unstable unless the residual is scaled down
 before the addition: x + s * F(x) with s = 0.17, 0.10, 0.20 for the 35x35, 17x17 and 8x8 blocks
 (Fig. 20). 10 x Block35, 20 x Block17, 10 x Block8 (the last without ReLU); 55.8M parameters and
-13.2 GMACs at 299x299 (the paper: 55M).
+13.2 GMACs at 299x299.
 
 Layout and parameter names are timm's ``inception_resnet_v2`` (a port of the TensorFlow
 weights), so its weights load unchanged.

@@ -5,7 +5,7 @@ The notes' Inception v4: a uniform, simplified Inception v3 -- one stem, then 4 
 (35x35), Reduction-A, 7 x Inception-B (17x17), Reduction-B and 3 x Inception-C (8x8), all
 modules of the same design per grid size and all convolutions factorised as in v3 (3x3 stacks
 for 5x5, 1x7 + 7x1, 1x3 / 3x1 fans), plus a stem that mixes pooling and strided convolutions in
-parallel (Fig. 3). 42.7M parameters and 12.3 GMACs at 299x299 (the paper's Table: 42M params).
+parallel (Fig. 3). 42.7M parameters and 12.3 GMACs at 299x299.
 Its sibling, Inception-ResNet-v2 (:mod:`cnnlab.models.inception_resnet_v2`), adds residual
 connections and trains much faster to the same accuracy.
 

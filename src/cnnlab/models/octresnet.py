@@ -5,7 +5,8 @@ What Octave convolution changes: every convolution of ResNet-50's bottlenecks be
 :class:`cnnlab.layers.OctaveConv`, which keeps a fraction alpha of the channels at half the
 resolution. The parameters are exactly ResNet-50's (the same weights, split into four blocks per
 convolution) and the multiply-adds fall from 4.1G to about 2.4G at alpha = 0.5 (the paper's
-Table 3; the authors' PyTorch port reports 2.367 G), with slightly *better* accuracy: the
+ResNet-50 results; the widely used PyTorch port d-li14/octconv.pytorch reports 2.367 G, which
+this model reproduces), with slightly *better* accuracy: the
 low-frequency half of the channels was redundant at full resolution, and the exchange between
 the groups enlarges the receptive field.
 
