@@ -19,6 +19,8 @@ keeps enough margin for the crop at every input size. The output is cropped to t
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import torch
 from torch import nn
 
@@ -44,7 +46,7 @@ def crop_offset(field: AxisField, target: AxisField) -> int:
     """
     if field.jump != target.jump:
         raise ValueError(f"cannot align maps of jumps {field.jump} and {target.jump}")
-    shift = (target.start - field.start) / field.jump
+    shift = Fraction(target.start - field.start) / Fraction(field.jump)  # ints or Fractions
     if shift.denominator != 1 or shift < 0:
         raise ValueError(f"maps are not aligned on whole pixels (shift {shift})")
     return int(shift)
