@@ -18,6 +18,7 @@ from cnnlab.train import save_checkpoint
 FAST = ["--repeats", "1", "--finetune-epochs", "1", "--calibration-images", "64"]
 
 
+@pytest.mark.slow
 def test_all_methods_one_table_files_that_load_back(
     digits_run: Path, trained, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -95,6 +96,21 @@ def test_amount_out_of_range(digits_run: Path, capsys, amount: str) -> None:
     assert "--amount must be a finite number in [0, 1)" in err
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--threads", "-1", "--threads must be an integer >= 0"),
+        ("--finetune-lr", "inf", "--finetune-lr must be a finite number >= 0"),
+        ("--finetune-epochs", "-2", "--finetune-epochs must be an integer >= 0"),
+        ("--repeats", "0", "--repeats must be a positive integer"),
+    ],
+)
+def test_bad_numbers_name_their_flag(
+    digits_run: Path, capsys, flag: str, value: str, message: str
+) -> None:
+    assert message in _error(capsys, str(digits_run), "--method", "prune", flag, value)
+
+
 def test_amount_for_a_method_without_one(digits_run: Path, capsys) -> None:
     err = _error(capsys, str(digits_run), "--method", "ptq-int8", "--amount", "0.3")
     assert "amount applies to prune" in err
@@ -128,3 +144,21 @@ def test_model_with_nothing_to_prune(
     monkeypatch.setattr(cnnlab.compress.run, "create_model", lambda *a, **k: flat)
     err = _error(capsys, str(run), "--method", "prune", "--out", str(tmp_path / "o"), *FAST)
     assert "has no convolution whose output channels can be pruned" in err
+
+
+class _Sneaky:
+    def __reduce__(self):  # a pickle that would run code when loaded without weights_only
+        return (print, ("code ran",))
+
+
+def test_load_compressed_refuses_other_files(tmp_path: Path) -> None:
+    import torch
+
+    with pytest.raises(ValueError, match="does not exist"):
+        load_compressed(tmp_path / "missing.pt")
+    torch.save({"state_dict": {}}, tmp_path / "plain.pt")
+    with pytest.raises(ValueError, match="not a cnnlab compressed model"):
+        load_compressed(tmp_path / "plain.pt")
+    torch.save({"format": "cnnlab.compress/1", "x": _Sneaky()}, tmp_path / "code.pt")
+    with pytest.raises(ValueError, match="corrupt or unreadable"):
+        load_compressed(tmp_path / "code.pt")

@@ -36,6 +36,7 @@ def _cosine(out: torch.Tensor, ref: torch.Tensor) -> float:
     return float(torch.nn.functional.cosine_similarity(out.flatten(), ref.flatten(), dim=0))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "build", "size"),
     [

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-import torch
 from torch import fx, nn
 
 from cnnlab.layers.channel_shuffle import channel_shuffle
@@ -58,10 +57,3 @@ def trace(model: nn.Module) -> Traced:
 def replace_module(model: nn.Module, name: str, module: nn.Module) -> None:
     """Put ``module`` at the qualified ``name`` inside ``model``."""
     model.set_submodule(name, module)
-
-
-def first_param_device(model: nn.Module) -> torch.device:
-    """The device of the model's first parameter (CPU for a model without any)."""
-    for p in model.parameters():
-        return p.device
-    return torch.device("cpu")

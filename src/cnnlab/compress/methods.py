@@ -38,6 +38,7 @@ class Options:
 
     amount: float | None = None  # prune / lowrank: share removed (None: the method's default)
     finetune_epochs: int = 3
+    finetune_lr: float | None = None  # None: the run's own learning rate
     calibration_images: int = 256
     seed: int = 0
 
@@ -89,19 +90,20 @@ def _folded_or_same(model: nn.Module) -> nn.Module:
 
 def _finetune(run: TrainedRun, model: nn.Module, options: Options, **kwargs: Any) -> str:
     cfg = run.config
+    lr = cfg.lr if options.finetune_lr is None else options.finetune_lr
     losses = finetune(
         model,
         run.data.train,
         epochs=options.finetune_epochs,
         optimizer=cfg.optimizer,
-        lr=cfg.lr / 10,
+        lr=lr,
         batch_size=cfg.batch_size,
         seed=options.seed,
         **kwargs,
     )
     if not losses:
         return "no fine-tuning"
-    return f"fine-tuned {len(losses)} epoch(s), {cfg.optimizer} lr {cfg.lr / 10:g}"
+    return f"fine-tuned {len(losses)} epoch(s), {cfg.optimizer} lr {lr:g}"
 
 
 # ---------------------------------------------------------------------------- the methods

@@ -78,6 +78,7 @@ def compress_run(
     amount: float | None = None,
     out: str | os.PathLike[str] | None = None,
     finetune_epochs: int = 3,
+    finetune_lr: float | None = None,
     calibration_images: int = 256,
     repeats: int = 10,
     seed: int = 0,
@@ -93,7 +94,8 @@ def compress_run(
         methods: names from :data:`cnnlab.compress.METHODS`.
         amount: share removed by pruning / dropped singular values (None: 0.5).
         out: output folder (checked before any work); default ``RUN_DIR/compressed[-N]``.
-        finetune_epochs: fine-tuning epochs after pruning.
+        finetune_epochs: fine-tuning epochs after pruning (with the run's optimizer).
+        finetune_lr: their learning rate (None: the run's).
         calibration_images: training images that calibrate static int8 quantisation.
         repeats: timed runs per latency (the median is reported).
         seed: fine-tuning seed.
@@ -104,6 +106,8 @@ def compress_run(
     """
     methods = check_methods(methods, amount)
     finetune_epochs = non_negative_int("finetune_epochs", finetune_epochs)
+    if finetune_lr is not None:
+        finetune_lr = number("finetune_lr", finetune_lr, minimum=0)
     calibration_images = positive_int("calibration_images", calibration_images)
     repeats = positive_int("repeats", repeats)
     folder, _ = find_checkpoint(run_dir)
@@ -139,7 +143,7 @@ def compress_run(
     for method in methods:
         spec = METHODS[method]
         share = amount if amount is not None else spec.default_amount
-        options = Options(share, finetune_epochs, calibration_images, seed)
+        options = Options(share, finetune_epochs, finetune_lr, calibration_images, seed)
         log(f"{method}: {spec.help}")
         compressed: Compressed = spec.compress(run, options)
         name = method if spec.default_amount is None else f"{method} {share:.0%}"
