@@ -1,10 +1,20 @@
-"""One AdaBound step over ResNet-50's parameters: cnnlab.optim.AdaBound vs the authors' package.
+"""One AdaBound step over ResNet-50's parameters: cnnlab.optim.AdaBound vs the authors' package,
+and vs the memory-bandwidth floor measured in the same run.
 
 Builds torchvision's ResNet-50 (random initialisation, nothing downloaded), gives every parameter
-a random gradient, takes a few warm-up steps, then times single steps (median of ``--repeats``)
-of ours and the reference ``adabound`` package in the same run, interleaved, and prints the
-median and minimum times and the speed-up. On CUDA
-(``--device cuda``) it times our foreach path, our single-tensor path and the reference.
+a random gradient, takes two warm-up steps (the first one of the fused path compiles it), then
+times single steps (median and minimum of ``--repeats``), interleaved so that load from other
+processes hits all alike, of:
+
+- the reference ``adabound`` 0.0.5 package;
+- ``cnnlab`` with its defaults (on CPU: the kernel ``torch.compile`` makes, if it can);
+- ``cnnlab`` eager (``fused=False``: the ``torch._foreach_*`` ops);
+- the floor: a step must read theta, g, m, v and write theta, m, v, i.e. stream seven
+  25.6M-element float32 tensors. ``a.add_(b)`` over tensors of 7/3 x 25.6M elements streams
+  exactly that many bytes (reads a and b, writes a), in one fused pass.
+
+It prints each time, the speed-up over the reference and the ratio to the floor, which kernel
+ran, and the load average of the machine before and after.
 
     python benchmarks/optim_step.py                 # CPU, torch's default thread count
     python benchmarks/optim_step.py --threads 1     # steadier numbers on a busy machine
@@ -14,6 +24,7 @@ median and minimum times and the speed-up. On CUDA
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import warnings
@@ -22,6 +33,7 @@ from collections.abc import Callable
 import torch
 import torchvision
 
+import cnnlab.optim.adabound as adabound_module
 from cnnlab.optim import AdaBound
 
 
@@ -33,12 +45,13 @@ def _sync(device: torch.device) -> None:
 def time_steps(
     steps: dict[str, Callable[[], object]], device: torch.device, repeats: int
 ) -> dict[str, list[float]]:
-    """Seconds per ``step()`` of each candidate, interleaved (so that load from other processes
-    hits all alike), after two warm-up steps each."""
-    for step in steps.values():
+    """Seconds per call of each candidate, interleaved, after two warm-up calls each."""
+    for name, step in steps.items():
+        start = time.perf_counter()
         for _ in range(2):
             step()
-    _sync(device)
+        _sync(device)
+        print(f"  warm-up {name}: {time.perf_counter() - start:.1f} s", flush=True)
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(repeats):
         for name, step in steps.items():
@@ -47,6 +60,19 @@ def time_steps(
             _sync(device)
             times[name].append(time.perf_counter() - start)
     return times
+
+
+def floor_step(count: int, device: torch.device) -> Callable[[], object]:
+    """``a.add_(b)`` streaming as many bytes as one step must (7 x ``count`` float32)."""
+    n = 7 * count // 3
+    a = torch.randn(n, device=device)
+    b = torch.randn(n, device=device)
+    return lambda: a.add_(b, alpha=1e-9)
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs"
 
 
 def main() -> None:
@@ -62,6 +88,7 @@ def main() -> None:
     device = torch.device(args.device)
     import adabound  # the reference, a dev dependency
 
+    print(f"before: {_load()}")
     torch.manual_seed(0)
     params = list(torchvision.models.resnet50().to(device).parameters())
     grads = [torch.randn_like(p) for p in params]
@@ -74,11 +101,15 @@ def main() -> None:
             c.grad = g
         return copies
 
+    reference = "reference adabound 0.0.5"
     candidates: dict[str, Callable[[], object]] = {
-        "reference adabound 0.0.5": adabound.AdaBound(fresh(), **hyper).step,
-        "cnnlab single-tensor": AdaBound(fresh(), foreach=False, **hyper).step,
+        reference: adabound.AdaBound(fresh(), **hyper).step,
+        "cnnlab (defaults)": AdaBound(fresh(), **hyper).step,
+        "cnnlab eager (fused=False)": AdaBound(fresh(), fused=False, **hyper).step,
     }
-    candidates["cnnlab foreach"] = AdaBound(fresh(), foreach=True, **hyper).step
+    if device.type == "cuda":
+        candidates["cnnlab fused=True"] = AdaBound(fresh(), fused=True, **hyper).step
+    candidates["floor: stream 7 tensors"] = floor_step(count, device)
 
     print(
         f"AdaBound step over ResNet-50: {len(params)} tensors, {count / 1e6:.1f} M parameters, "
@@ -88,14 +119,19 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the reference's add(Number, Tensor)
         times = time_steps(candidates, device, args.repeats)
-    ref = times["reference adabound 0.0.5"]
-    print(f"  {'':<26} {'median':>9}    {'min':>9}    speed-up (median, min)")
+    kernel = "eager (compiling failed)" if adabound_module._compile_failed else "compiled"
+    print(f"cnnlab's fused path: {kernel}")
+    ref = times[reference]
+    floor = times["floor: stream 7 tensors"]
+    print(f"  {'':<28} {'median':>9}    {'min':>9}    vs reference (median, min)   / floor")
     for name, seconds in times.items():
         med, low = statistics.median(seconds), min(seconds)
         print(
-            f"  {name:<26} {med * 1e3:9.2f} ms {low * 1e3:9.2f} ms   "
+            f"  {name:<28} {med * 1e3:9.2f} ms {low * 1e3:9.2f} ms   "
             f"{statistics.median(ref) / med:5.2f}x {min(ref) / low:5.2f}x"
+            f"              {med / statistics.median(floor):5.2f}x"
         )
+    print(f"after: {_load()}")
 
 
 if __name__ == "__main__":

@@ -123,12 +123,25 @@ def _bad_runs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "missing-folder": (["--dataset", f"imagefolder:{tmp_path}/nope"], "does not exist"),
         "not-a-folder": (["--dataset", f"cifar10:{tmp_path}/file.txt"], "not a folder"),
         "no-cifar-files": (["--dataset", f"cifar10:{tmp_path}"], "no CIFAR10 files"),
-        "zero-epochs": (["--epochs", "0"], "--epochs must be a positive integer, got 0"),
+        "zero-epochs": (
+            ["--epochs", "0"],
+            "--epochs must be a positive integer <= 2147483647, got 0",
+        ),
         "neg-batch": (["--batch-size", "-4"], "--batch-size must be a positive integer"),
-        "neg-lr": (["--lr", "-0.1"], "--lr must be >= 0, got -0.1"),
-        "unknown-optimizer": (["--optimizer", "adamw2"], "unknown optimizer 'adamw2'"),
+        "neg-lr": (["--lr", "-0.1"], "--lr must be a finite number >= 0, got -0.1"),
+        "inf-lr": (["--lr", "inf"], "--lr must be a finite number >= 0, got inf"),
+        "nan-lr": (["--lr", "nan"], "--lr must be a finite number >= 0, got nan"),
+        "inf-weight-decay": (["--weight-decay", "inf"], "--weight-decay must be a finite number"),
+        "nan-smoothing": (["--label-smoothing", "nan"], "--label-smoothing must be a finite"),
+        "huge-batch": (["--batch-size", str(10**30)], "--batch-size must be a positive integer"),
+        "huge-seed": (["--seed", "99999999999999999999"], "--seed must be an integer"),
+        "huge-image-size": (["--image-size", str(10**30)], "--image-size must be a positive"),
+        "out-is-a-file": (["--out", str(tmp_path / "file.txt")], "is a file, not a folder"),
+        "out-under-a-file": (["--out", str(tmp_path / "file.txt" / "run")], "is a file"),
+        "unknown-optimizer": (["--optimizer", "adamw2"], "--optimizer must be one of"),
         "non-int-epochs": (["--epochs", "two"], "invalid int value: 'two'"),
         "resume-missing": (["--resume", f"{tmp_path}/nope"], "does not exist"),
+        "resume-a-file": (["--resume", str(tmp_path / "file.txt")], "is not a folder"),
         "resume-corrupt": (["--resume", str(corrupt)], "corrupt or unreadable"),
         "resume-mismatch": (["--resume", str(mismatch)], "does not fit model 'digits_cnn'"),
         "resume-with-lr": (["--resume", str(good), "--lr", "0.1"], "only --epochs"),
@@ -146,9 +159,12 @@ def _run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int,
 
 
 def test_bad_input_is_one_line_and_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, (args, message) in _bad_runs(tmp_path).items():
+    cases = _bad_runs(tmp_path)
+    monkeypatch.chdir(tmp_path)  # where a default run folder would appear
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for name, (args, message) in cases.items():
         full = ["train", *(args if "--resume" in args else [*FAST, *args])]
         code, err = _run_main(full, capsys)
         assert code == 2, (name, err)
@@ -156,6 +172,7 @@ def test_bad_input_is_one_line_and_exit_2(
         assert len(lines) == 1, (name, err)
         assert lines[0].startswith("cnnlab train: error:"), (name, lines[0])
         assert message in lines[0], (name, lines[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
 
 
 def test_bad_input_in_a_real_process_has_no_traceback() -> None:
@@ -224,3 +241,107 @@ def test_every_optimizer_name_of_the_notes_trains(tmp_path: Path, optimizer: str
     assert np.isfinite(read_metrics_csv(run / "metrics.csv")[0].train_loss)
     if optimizer not in ("sgd", "minibatch"):  # plain SGD keeps no state; the others must
         assert state["optimizer"]["state"], "the optimizer took no step"
+
+
+# Run in a child process: a signal sent to itself from inside the training loop (deterministic,
+# unlike a timed kill from outside), or from inside build_parser while it imports torch.
+_SIGTERM_AT_ITERATION_3 = """
+import os, signal, sys
+import cnnlab.train.trainer as T
+init = T.Trainer.__init__
+def patched(self, *a, **k):
+    init(self, *a, **k)
+    def term(trainer, epoch, step):
+        if (epoch, step) == (0, 3):  # to the whole group, workers included, as Slurm does
+            os.killpg(os.getpgid(0), signal.SIGTERM)
+    self.on_iteration = term
+T.Trainer.__init__ = patched
+from cnnlab.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+_SIGINT_WHILE_BUILDING_THE_PARSER = """
+import os, signal, sys
+import cnnlab.cli.main as m
+build = m.build_parser
+def patched():
+    os.kill(os.getpid(), signal.SIGINT)
+    return build()
+m.build_parser = patched
+sys.exit(m.main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_saves_the_current_iteration_like_ctrl_c(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    args = ["train", "--epochs", "2", "--batch-size", "128", "--device", "cpu", "--workers", "2"]
+    proc = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_AT_ITERATION_3, *args, "--out", str(run)],
+        capture_output=True,
+        text=True,
+        start_new_session=True,  # its own process group
+    )
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"cnnlab train: interrupted (SIGTERM) at epoch 1, iteration 3/12; saved {run / 'last.pt'}"
+        f". Resume with: cnnlab train --resume {run}"
+    ]
+    state = load_checkpoint(run / "last.pt")
+    assert (state["epoch"], state["step_in_epoch"]) == (0, 3)
+
+
+def test_ctrl_c_while_the_parser_imports_torch_is_one_line() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _SIGINT_WHILE_BUILDING_THE_PARSER, "train", "--epochs", "1"],
+        capture_output=True,
+        text=True,
+    )
+    assert (proc.returncode, proc.stderr) == (130, "cnnlab train: interrupted\n")
+
+
+def test_unwritable_run_folder_mid_run_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cnnlab.train.trainer
+
+    def disk_full(path: Path, state: dict) -> None:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(cnnlab.train.trainer, "save_checkpoint", disk_full)
+    run = tmp_path / "run"
+    code, err = _run_main(["train", *FAST, "--out", str(run)], capsys)
+    assert code == 1
+    assert err.splitlines() == [
+        f"cnnlab train: error: cannot write {run / 'last.pt'}: No space left on device; "
+        f"stopped after epoch 1 without saving it; no checkpoint of this run was saved"
+    ]
+
+
+def test_a_second_signal_stops_at_once_and_says_what_is_on_disk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C asks for a clean stop; a SIGTERM right after it stops at once, mid-iteration.
+    import cnnlab.train.trainer
+
+    init = cnnlab.train.trainer.Trainer.__init__
+
+    def patched(self: cnnlab.train.trainer.Trainer, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)
+
+        def twice(trainer: object, epoch: int, step: int) -> None:
+            if (epoch, step) == (0, 2):
+                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        self.on_iteration = twice
+
+    monkeypatch.setattr(cnnlab.train.trainer.Trainer, "__init__", patched)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    run = tmp_path / "run"
+    code, err = _run_main(["train", *FAST, "--out", str(run)], capsys)
+    assert (code, err) == (
+        143,
+        "cnnlab train: interrupted before saving; no checkpoint of this run was saved\n",
+    )
+    assert not (run / "last.pt").exists()
+    assert {s: signal.getsignal(s) for s in before} == before  # the handlers were put back

@@ -94,10 +94,13 @@ def test_custom_scales_ratios_and_rectangular_stride() -> None:
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        ({"feature_size": 0, "stride": 16}, "feature_size"),
-        ({"feature_size": (2, 3), "stride": -4}, "stride"),
-        ({"feature_size": 2, "stride": 16, "scales": ()}, "scales"),
-        ({"feature_size": 2, "stride": 16, "ratios": (0.5, -1.0)}, "ratios"),
+        ({"feature_size": 0, "stride": 16}, "^feature_size must be an integer >= 1"),
+        ({"feature_size": (2, 3), "stride": -4}, "^stride must be an integer >= 1 .* got -4"),
+        ({"feature_size": 2, "stride": 16, "scales": ()}, "^scales must be a non-empty"),
+        (
+            {"feature_size": 2, "stride": 16, "ratios": (0.5, -1.0)},
+            r"^ratios\[1\] must be a finite number > 0, got -1.0",
+        ),
         ({"feature_size": 2, "stride": 16, "dtype": torch.int64}, "dtype"),
     ],
     ids=["size0", "stride-neg", "no-scales", "ratio-neg", "int-dtype"],
@@ -105,5 +108,5 @@ def test_custom_scales_ratios_and_rectangular_stride() -> None:
 def test_bad_inputs(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         make_anchors(**kwargs)
-    with pytest.raises(ValueError, match="num_anchors"):
+    with pytest.raises(ValueError, match=r"^num_anchors must be a positive integer, got 0"):
         RPNHead(8, num_anchors=0)

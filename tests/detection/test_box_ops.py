@@ -113,9 +113,10 @@ def test_bad_box_message_names_the_box() -> None:
         box_iou(torch.tensor([[0.0, 0.0, 1.0, 1.0], [5.0, 0.0, 4.0, 1.0]]), torch.zeros(1, 4))
 
 
-def test_negative_size_in_xywh_raises() -> None:
-    with pytest.raises(ValueError, match="converted from xywh"):
-        box_convert(torch.tensor([[0.0, 0.0, -1.0, 2.0]]), "xywh", "xyxy")
+@pytest.mark.parametrize("fmt", ["xywh", "cxcywh"])
+def test_negative_size_in_xywh_raises(fmt: str) -> None:
+    with pytest.raises(ValueError, match=rf"boxes\[1\] = .* has height -2; {fmt} boxes are"):
+        box_convert(torch.tensor([[0.0, 0.0, 1.0, 2.0], [0.0, 0.0, 1.0, -2.0]]), fmt, "xyxy")
 
 
 def test_unknown_format_lists_close_matches() -> None:

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 import torchvision.ops as tv
 
+from cnnlab.core.validate import InvalidArgument
 from cnnlab.detection import sigmoid_focal_loss
 
 
@@ -77,24 +78,30 @@ def test_easy_examples_are_down_weighted() -> None:
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        ({"alpha": -0.25}, r"alpha must be in \[0, 1\] or None"),
-        ({"alpha": 1.5}, r"alpha must be in \[0, 1\]"),
-        ({"gamma": -1.0}, "gamma must be a number >= 0"),
-        ({"reduction": "avg"}, "unknown reduction 'avg'"),
+        ({"alpha": -0.25}, r"^alpha must be a finite number in \[0, 1\], got -0.25"),
+        ({"alpha": 1.5}, r"^alpha must be a finite number in \[0, 1\]"),
+        ({"gamma": -1.0}, "^gamma must be a finite number >= 0, got -1.0"),
+        ({"gamma": float("inf")}, "^gamma must be a finite number >= 0, got inf"),
+        ({"reduction": "avg"}, r"^reduction must be one of \['mean', 'none', 'sum'\], got 'avg'"),
     ],
-    ids=["alpha-neg", "alpha-big", "gamma-neg", "reduction"],
+    ids=["alpha-neg", "alpha-big", "gamma-neg", "gamma-inf", "reduction"],
 )
 def test_bad_arguments(kwargs: dict, match: str) -> None:
     logits, targets = _data(53)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidArgument, match=match) as err:
         sigmoid_focal_loss(logits, targets, **kwargs)
+    assert err.value.argument == next(iter(kwargs))
 
 
 def test_bad_tensors() -> None:
     logits, targets = _data(54)
     with pytest.raises(ValueError, match="same shape"):
         sigmoid_focal_loss(logits, targets[:3])
-    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\], got 2.0"):
         sigmoid_focal_loss(logits, targets * 2)
+    for bad in (float("nan"), float("inf")):
+        targets[2, 3] = bad
+        with pytest.raises(ValueError, match=rf"targets must lie in \[0, 1\], got {bad}"):
+            sigmoid_focal_loss(logits, targets)
     with pytest.raises(ValueError, match="inputs must be finite"):
         sigmoid_focal_loss(logits / 0, targets)

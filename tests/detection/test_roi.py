@@ -6,6 +6,7 @@ import pytest
 import torch
 import torchvision.ops as tv
 
+from cnnlab.core.validate import InvalidArgument
 from cnnlab.detection import roi_align, roi_pool
 
 
@@ -84,16 +85,21 @@ def test_bad_inputs() -> None:
         roi_align(features, rois[:, 1:], 2)
     with pytest.raises(ValueError, match="x2 >= x1"):
         roi_pool(features, torch.tensor([[0, 9, 0, 5, 5.0]]).double(), 2)
-    with pytest.raises(ValueError, match="spatial_scale must be a positive number, got -1"):
+    with pytest.raises(
+        InvalidArgument, match=r"^spatial_scale must be a finite number > 0, got -1"
+    ):
         roi_pool(features, rois, 2, -1.0)
-    with pytest.raises(ValueError, match="output_size"):
+    with pytest.raises(InvalidArgument, match=r"^spatial_scale .* > 0, got inf"):
+        roi_pool(features, rois, 2, float("inf"))
+    with pytest.raises(InvalidArgument, match=r"^output_size .* got \(2, 0\)"):
         roi_align(features, rois, (2, 0))
     with pytest.raises(ValueError, match="one \\(K_i, 4\\) tensor per image: got 1"):
         roi_align(features, [rois[:, 1:]], 2)
     with pytest.raises(ValueError, match=r"input must have shape \(N, C, H, W\)"):
         roi_pool(features[0], rois, 2)
-    with pytest.raises(ValueError, match="sampling_ratio must be >= -1"):
-        roi_align(features, rois, 2, sampling_ratio=-3)
+    for ratio in (-3, 1.5, True):
+        with pytest.raises(InvalidArgument, match=r"^sampling_ratio must be an integer >= -1"):
+            roi_align(features, rois, 2, sampling_ratio=ratio)  # type: ignore[arg-type]
 
 
 def test_boxes_are_cast_to_the_input_dtype() -> None:

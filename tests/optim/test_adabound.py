@@ -1,8 +1,9 @@
 """cnnlab.optim.AdaBound against the authors' reference package (``adabound`` 0.0.5).
 
 Trajectories are compared in float64 (relative 1e-9) over 100 steps under a StepLR scheduler for
-every code path (per-tensor pieces or multi-tensor kernels, fused or plain moment updates), for
-AdaBound and AMSBound, with and without weight decay. The reference calls the deprecated
+every code path (the eager multi-tensor kernels over batches of pieces or one piece at a time,
+and the fused one-pass kernel, run as plain Python and once really compiled), for AdaBound and
+AMSBound, with and without weight decay. The reference calls the deprecated
 ``add(Number, Tensor)`` overload, which torch 2.14 still accepts with a warning; it runs
 unchanged (the warning is silenced here).
 """
@@ -10,8 +11,11 @@ unchanged (the warning is silenced here).
 from __future__ import annotations
 
 import copy
+import math
+import re
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,18 +100,27 @@ HYPER: dict[str, dict[str, Any]] = {
     "amsbound-wd-tight": {"lr": 1e-2, "amsbound": True, "weight_decay": 1e-2, "gamma": 0.05},
 }
 PATHS: dict[str, dict[str, Any]] = {
-    "pieces-fused": {"foreach": False, "fused": True},
-    "pieces-plain": {"foreach": False, "fused": False},
-    "foreach-fused": {"foreach": True, "fused": True},
-    "foreach-plain": {"foreach": True, "fused": False},
+    "eager-batches": {"fused": False},
+    "eager-one-each": {"fused": False, "foreach": False},
+    "fused": {"fused": True},
 }
 
+CASES = [(h, p) for h in HYPER for p in PATHS]
 
-# Every setting on the two default paths (CPU: pieces-fused; CUDA: foreach-fused) and the
-# plain fallbacks; the other combinations on the settings with weight decay.
-CASES = [(h, p) for h in HYPER for p in ("pieces-fused", "foreach-plain")] + [
-    (h, p) for h in ("adabound-wd", "amsbound-wd-tight") for p in ("pieces-plain", "foreach-fused")
-]
+
+def uncompiled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make ``torch.compile`` return the function itself (the fused path then runs as plain
+    Python, with the same arithmetic, in no time); return the list it appends a 1 to per call."""
+    calls: list[int] = []
+
+    def fake_compile(fn: Callable[..., Any], **kwargs: Any) -> Callable[..., Any]:
+        calls.append(1)
+        return fn
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    monkeypatch.setattr(adabound_module, "_compiled", None)
+    monkeypatch.setattr(adabound_module, "_compile_failed", False)
+    return calls
 
 
 @pytest.mark.parametrize(("case", "path"), CASES, ids=[f"{h}-{p}" for h, p in CASES])
@@ -115,12 +128,111 @@ def test_trajectory_equals_reference_with_steplr(
     case: str, path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(adabound_module, "_CHUNK", 37)  # split the larger tensors into pieces
+    monkeypatch.setattr(adabound_module, "_FUSED_MIN", 2)  # every tensor but 1-element ones
+    calls = uncompiled(monkeypatch)
     hyper = HYPER[case]
     ours = run_with_steplr(lambda ps: AdaBound(ps, **hyper, **PATHS[path]))
     ref = run_with_steplr(lambda ps: adabound_ref.AdaBound(ps, **hyper))
     assert_same_trajectory(ours, ref)
     moved = (ours[-1][0] - make_model().double()[0].weight).abs().max()
     assert moved > 0.05
+    assert calls == ([1] if path == "fused" else [])
+
+
+def test_compiled_kernel_equals_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel torch.compile really makes (where a compiler is present), AMSBound with L2
+    decay: the variant with the most arithmetic. Skipped where compiling fails."""
+    monkeypatch.setattr(adabound_module, "_FUSED_MIN", 2)
+    monkeypatch.setattr(adabound_module, "_compiled", None)
+    monkeypatch.setattr(adabound_module, "_compile_failed", False)
+    hyper = HYPER["amsbound-wd-tight"]
+    ours = run_with_steplr(lambda ps: AdaBound(ps, **hyper, fused=True))
+    if adabound_module._compile_failed:
+        pytest.skip("torch.compile cannot compile here")
+    ref = run_with_steplr(lambda ps: adabound_ref.AdaBound(ps, **hyper))
+    assert_same_trajectory(ours, ref)
+
+
+def test_compile_failure_falls_back_to_eager_and_is_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken_compile(fn: Callable[..., Any], **kwargs: Any) -> Callable[..., Any]:
+        def run(*args: Any) -> None:
+            raise RuntimeError("no C++ compiler")
+
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    monkeypatch.setattr(adabound_module, "_compiled", None)
+    monkeypatch.setattr(adabound_module, "_compile_failed", False)
+    monkeypatch.setattr(adabound_module, "_FUSED_MIN", 2)
+    hyper = HYPER["adabound-wd"]
+    with caplog.at_level("INFO", logger="cnnlab.optim.adabound"):
+        ours = run_with_steplr(lambda ps: AdaBound(ps, **hyper, fused=True))
+    ref = run_with_steplr(lambda ps: adabound_ref.AdaBound(ps, **hyper))
+    assert_same_trajectory(ours, ref)
+    failures = [r for r in caplog.records if "no C++ compiler" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].levelname == "WARNING"  # explicit fused=True
+
+
+def test_fused_by_default_only_for_large_groups_on_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = uncompiled(monkeypatch)
+    monkeypatch.setattr(adabound_module, "_FUSED_MIN", 2)
+    run_with_steplr(lambda ps: AdaBound(ps, lr=1e-2))  # 386 elements: not worth compiling
+    assert calls == []
+    monkeypatch.setattr(adabound_module, "_AUTO_FUSED_MIN", 100)
+    hyper = HYPER["adabound-wd"]
+    ours = run_with_steplr(lambda ps: AdaBound(ps, **hyper))
+    assert calls == [1]
+    assert_same_trajectory(ours, run_with_steplr(lambda ps: adabound_ref.AdaBound(ps, **hyper)))
+
+
+def test_channels_last_parameters_on_every_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A conv weight in channels-last layout (state created in the same layout) is updated
+    element for element like the reference's contiguous one."""
+    monkeypatch.setattr(adabound_module, "_CHUNK", 37)
+    monkeypatch.setattr(adabound_module, "_FUSED_MIN", 2)
+    uncompiled(monkeypatch)
+    g = torch.Generator().manual_seed(0)
+    start = torch.randn(4, 3, 5, 5, generator=g, dtype=torch.float64)
+    grads = [torch.randn(4, 3, 5, 5, generator=g, dtype=torch.float64) for _ in range(20)]
+
+    def run(factory: Callable[[Any], torch.optim.Optimizer], layout: torch.memory_format) -> Any:
+        w = nn.Parameter(start.clone().to(memory_format=layout))
+        opt = factory([w])
+        for grad in grads:
+            w.grad = grad.clone().to(memory_format=layout)
+            opt.step()
+        return w.detach()
+
+    hyper = {"lr": 1e-2, "weight_decay": 1e-2, "amsbound": True}
+    ref = run(lambda ps: adabound_ref.AdaBound(ps, **hyper), torch.contiguous_format)
+    for path in PATHS.values():
+        ours = run(lambda ps, path=path: AdaBound(ps, **hyper, **path), torch.channels_last)
+        assert ours.is_contiguous(memory_format=torch.channels_last)
+        torch.testing.assert_close(ours, ref, rtol=RTOL, atol=0)
+
+
+def test_bounds_are_computed_once_per_step_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-step scalars are shared by all parameters at the same step (the old per-group
+    cache evaluated them for every parameter anyway)."""
+    calls: list[int] = []
+    original = adabound_module._bounds
+
+    def counting(group: dict[str, Any], step: int) -> Any:
+        calls.append(step)
+        return original(group, step)
+
+    monkeypatch.setattr(adabound_module, "_bounds", counting)
+    model = make_model().double()
+    opt = AdaBound(model.parameters(), lr=1e-2, fused=False)
+    train(model, opt, range(3))
+    assert calls == [1, 2, 3]
+
+
+def test_no_private_torch_api_but_the_foreach_ops() -> None:
+    source = Path(adabound_module.__file__).read_text()
+    assert re.findall(r"torch\._(?!foreach_)\w+", source) == []
 
 
 def test_float32_default_path_matches_reference() -> None:
@@ -228,7 +340,12 @@ def test_add_param_group_gets_its_own_base_lr() -> None:
     assert_same_trajectory(ours, ref)
 
 
-def test_decoupled_weight_decay_is_reference_plus_adamw_shrink() -> None:
+@pytest.mark.parametrize("path", list(PATHS))
+def test_decoupled_weight_decay_is_reference_plus_adamw_shrink(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(adabound_module, "_FUSED_MIN", 2)
+    uncompiled(monkeypatch)
     lr, wd = 1e-2, 0.1
 
     def shrink(opt: torch.optim.Optimizer) -> None:
@@ -237,21 +354,29 @@ def test_decoupled_weight_decay_is_reference_plus_adamw_shrink() -> None:
                 p.mul_(1 - opt.param_groups[0]["lr"] * wd)
 
     model, ref_model = make_model().double(), make_model().double()
-    opt = AdaBound(model.parameters(), lr=lr, weight_decay=wd, decoupled_weight_decay=True)
+    opt = AdaBound(
+        model.parameters(), lr=lr, weight_decay=wd, decoupled_weight_decay=True, **PATHS[path]
+    )
     ref_opt = adabound_ref.AdaBound(ref_model.parameters(), lr=lr)
     ours = train(model, opt, range(STEPS))
     ref = train(ref_model, ref_opt, range(STEPS), before_step=shrink)
     assert_same_trajectory(ours, ref)
 
 
-def test_lr_scheduled_to_zero_freezes_parameters_like_reference() -> None:
+@pytest.mark.parametrize("path", list(PATHS))
+def test_lr_scheduled_to_zero_freezes_parameters_like_reference(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(adabound_module, "_FUSED_MIN", 2)
+    uncompiled(monkeypatch)
+
     def run(factory: Callable[[Any], torch.optim.Optimizer]) -> list[list[torch.Tensor]]:
         model = make_model().double()
         opt = factory(model.parameters())
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=20, gamma=0.0)
         return train(model, opt, range(40), sched)
 
-    ours = run(lambda ps: AdaBound(ps, lr=1e-2))
+    ours = run(lambda ps: AdaBound(ps, lr=1e-2, **PATHS[path]))
     ref = run(lambda ps: adabound_ref.AdaBound(ps, lr=1e-2))
     assert_same_trajectory(ours, ref)
     for p, q in zip(ours[20], ours[-1], strict=True):
@@ -279,15 +404,19 @@ def test_closure_and_params_without_grad() -> None:
 
 BAD: list[tuple[dict[str, Any], str]] = [
     ({"lr": -1.0}, "lr must be"),
-    ({"eps": 0.0}, "eps must be > 0"),
-    ({"betas": (1.0, 0.999)}, r"betas\[0\] must be in \[0, 1\)"),
+    ({"lr": math.inf}, "lr must be a finite number >= 0, got inf"),
+    ({"lr": math.nan}, "lr must be a finite number >= 0, got nan"),
+    ({"eps": 0.0}, "eps must be a finite number > 0"),
+    ({"betas": (1.0, 0.999)}, r"betas\[0\] must be a finite number in \[0, 1\)"),
     ({"betas": (0.9, 1.5)}, r"betas\[1\]"),
     ({"betas": 0.9}, "pair"),
     ({"final_lr": -0.1}, "final_lr must be"),
-    ({"gamma": 0.0}, "gamma must be in"),
-    ({"gamma": 1.0}, "gamma must be in"),
+    ({"final_lr": math.inf}, "final_lr must be a finite number"),
+    ({"gamma": 0.0}, "gamma must be a finite number in"),
+    ({"gamma": 1.0}, "gamma must be a finite number in"),
     ({"weight_decay": -1e-4}, "weight_decay must be"),
-    ({"lr": 0.0}, "base_lr must be > 0"),
+    ({"weight_decay": math.inf}, "weight_decay must be a finite number >= 0, got inf"),
+    ({"lr": 0.0}, "base_lr must be a finite number > 0"),
 ]
 
 

@@ -3,13 +3,17 @@ rule, the bias/norm weight-decay exclusion, and ValueError for bad input."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
 import torch
 from torch import nn
 
+from cnnlab.core import optimizers as core_optimizers
+from cnnlab.core.validate import InvalidArgument
 from cnnlab.optim import OPTIMIZERS, AdaBound, create_optimizer, param_groups
+from cnnlab.optim.factory import RULES
 from cnnlab.scratch import optim as scratch_optim
 
 NOTES_NAMES = [
@@ -58,14 +62,13 @@ def small_cnn() -> nn.Module:
     )
 
 
-def test_the_twelve_names_match_the_notes_and_the_scratch_tier() -> None:
+def test_both_tiers_read_the_one_name_table() -> None:
     assert sorted(OPTIMIZERS) == sorted(NOTES_NAMES)
-    assert sorted(scratch_optim.OPTIMIZERS) == sorted(NOTES_NAMES)
-    for name, spec in OPTIMIZERS.items():
-        scratch_spec = scratch_optim.OPTIMIZERS[name]
-        assert spec.fixed == scratch_spec.fixed, name
-        assert spec.defaults == scratch_spec.defaults, name
-        assert spec.cls.__name__ == scratch_spec.cls.__name__, name
+    assert OPTIMIZERS is scratch_optim.OPTIMIZERS is core_optimizers.OPTIMIZERS
+    rules = {spec.rule for spec in OPTIMIZERS.values()}
+    assert set(RULES) == set(scratch_optim.RULES) == rules
+    for rule, cls in RULES.items():
+        assert cls.__name__ == scratch_optim.RULES[rule].__name__ == rule
 
 
 @pytest.mark.parametrize("name", NOTES_NAMES)
@@ -154,10 +157,11 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ("adamm", {}, "did you mean adam"),
     ("sgd", {"lr": -0.1}, "lr must be"),
     ("adam", {"eps": 0.0}, "eps must be"),
-    ("adam", {"betas": (0.9, 1.0)}, r"betas\[1\] must be in \[0, 1\)"),
+    ("adam", {"betas": (0.9, 1.0)}, r"betas\[1\] must be a finite number in \[0, 1\)"),
     ("nadam", {"betas": (0.9,)}, "pair"),
     ("rmsprop", {"momentum": -0.9}, "momentum must be"),
-    ("momentum", {"momentum": 0.0}, "momentum > 0"),
+    ("momentum", {"momentum": 0.0}, "momentum must be a finite number > 0"),
+    ("nesterov", {"momentum": 0.0}, "momentum must be a finite number > 0"),
     ("nesterov", {"dampening": 0.1}, "optimizer 'nesterov'"),
     ("sgd", {"momentum": 0.9}, "means momentum=0.0"),
     ("adam", {"amsgrad": True}, "means amsgrad=False"),
@@ -175,6 +179,52 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
 def test_bad_input_raises_value_error(name: str, options: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         create_optimizer(name, small_cnn().parameters(), **options)
+
+
+@pytest.mark.parametrize("name", NOTES_NAMES)
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("lr", math.inf),
+        ("lr", math.nan),
+        ("lr", -math.inf),
+        ("weight_decay", math.inf),
+        ("weight_decay", math.nan),
+    ],
+    ids=["lr=inf", "lr=nan", "lr=-inf", "weight_decay=inf", "weight_decay=nan"],
+)
+def test_non_finite_lr_and_weight_decay_are_refused_naming_them(
+    name: str, key: str, value: float
+) -> None:
+    """torch.optim itself accepts lr=inf (``0 <= inf``) and trains to NaN; we refuse it up
+    front, and the CLI shows the flag (``--lr``) because the error names the argument."""
+    with pytest.raises(InvalidArgument, match=f"{key} must be a finite number >= 0") as info:
+        create_optimizer(name, small_cnn().parameters(), **{key: value})
+    assert info.value.argument == key
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("adam", {"eps": math.inf}),
+        ("adam", {"betas": (0.9, math.nan)}),
+        ("nesterov", {"momentum": math.inf}),
+        ("sgd", {"dampening": math.nan}),
+        ("rmsprop", {"alpha": math.nan}),
+        ("adagrad", {"lr_decay": math.inf}),
+        ("adagrad", {"initial_accumulator_value": math.inf}),
+        ("adadelta", {"rho": math.inf}),
+        ("nadam", {"momentum_decay": math.inf}),
+        ("adabound", {"final_lr": math.inf}),
+        ("adabound", {"gamma": math.nan}),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "-".join(f"{k}={x}" for k, x in v.items()),
+)
+def test_every_non_finite_hyperparameter_is_refused(name: str, options: dict[str, Any]) -> None:
+    key = next(iter(options))
+    with pytest.raises(InvalidArgument, match="must be a finite number") as info:
+        create_optimizer(name, small_cnn().parameters(), **options)
+    assert info.value.argument.split("[")[0] == key
 
 
 def test_no_trainable_parameters_raises_value_error() -> None:

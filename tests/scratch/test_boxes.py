@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -156,7 +157,7 @@ def test_roi_pool_backward_equals_autograd() -> None:
 def test_bad_inputs() -> None:
     boxes, scores = _boxes(4, seed=69), np.linspace(1, 0, 4)
     for t in (-0.5, 1.01):
-        with pytest.raises(ValueError, match=r"iou_threshold must be in \[0, 1\]"):
+        with pytest.raises(ValueError, match=r"iou_threshold must be a finite number in \[0, 1\]"):
             scratch.nms(boxes, scores, t)
     with pytest.raises(ValueError, match=r"scores must have shape \(4,\)"):
         scratch.nms(boxes, scores[:3], 0.5)
@@ -183,3 +184,58 @@ def test_boxes_module_never_imports_torch() -> None:
     code = "import sys, cnnlab.scratch.boxes; sys.exit('torch' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
+
+
+# Two identical boxes (IoU exactly 1) at extreme coordinates: exactly one must stay, silently.
+# Reported: both were kept (area inf, IoU inf/inf = NaN) with overflow warnings.
+EXTREME = [
+    (np.float32, 3e38, "f32-3e38"),
+    (np.float32, float(np.finfo(np.float32).max), "f32-max"),
+    (np.float64, 1e200, "f64-1e200"),
+    (np.float64, float(np.finfo(np.float64).max), "f64-max"),
+    (np.float16, 300.0, "f16-300"),  # the area 600 * 600 overflows float16
+    (np.float16, float(np.finfo(np.float16).max), "f16-max"),
+    (np.float64, 1e-200, "f64-1e-200"),  # the area 1e-400 underflows to 0: 0 / 0
+    (np.float32, 1e-30, "f32-1e-30"),
+    (np.float64, 5e-324, "f64-subnormal"),
+]
+
+
+@pytest.mark.parametrize("dtype,size", [e[:2] for e in EXTREME], ids=[e[2] for e in EXTREME])
+@pytest.mark.parametrize("corner", ["origin", "centred"])
+def test_nms_keeps_one_of_two_identical_boxes_at_any_scale(dtype, size: float, corner) -> None:
+    low = 0.0 if corner == "origin" else -size
+    box = [low, low, size, size]
+    boxes = np.array([box, box, [low, low, size, low]], dtype=dtype)  # the last has area 0
+    scores = np.array([0.5, 0.9, 0.7], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow or underflow warning either
+        keep = scratch.nms(boxes, scores, 0.5)
+    # the better of the twins, then the zero-area box, which has no IoU (0 / 0) with anything
+    np.testing.assert_array_equal(keep, [1, 2])
+
+
+def test_nms_extreme_boxes_keep_the_iou_of_exact_arithmetic() -> None:
+    # IoU 2/4 = 0.5 between a box and its left half, at coordinates near the largest float:
+    # a strict threshold keeps both at 0.5 and drops the half at 0.49, as for small boxes.
+    for dtype, big in [(np.float32, 2.0**127), (np.float64, 2.0**1023)]:
+        boxes = np.array([[-big, 0, big, big], [-big, 0, 0, big]], dtype=dtype)
+        scores = np.array([0.9, 0.8])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            np.testing.assert_array_equal(scratch.nms(boxes, scores, 0.5), [0, 1])
+            np.testing.assert_array_equal(scratch.nms(boxes, scores, 0.49), [0])
+        small = np.array([[-2.0, 0, 2, 2], [-2.0, 0, 0, 2]])
+        np.testing.assert_array_equal(_tv_nms(small, scores, 0.5), [0, 1])
+        np.testing.assert_array_equal(_tv_nms(small, scores, 0.49), [0])
+
+
+def test_nms_scaled_boxes_equal_torchvision() -> None:
+    # Scaling by a power of two is exact: torchvision on the same boxes scaled into its safe
+    # range keeps the same boxes as scratch.nms on the huge ones.
+    boxes = _boxes(500, seed=71, size=60.0)
+    scores = np.random.default_rng(72).uniform(size=500)
+    for exponent in (900, -900):
+        huge = np.ldexp(boxes, exponent)
+        for t in (0.3, 0.7):
+            np.testing.assert_array_equal(scratch.nms(huge, scores, t), _tv_nms(boxes, scores, t))

@@ -36,7 +36,7 @@ def test_gradcheck_passes_on_correct_layers(make) -> None:
 
 class _WrongTanh(scratch.Tanh):
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        _, y = self._take_cache()
+        _, y = self._take_cache(dout)
         return dout * (1.0 - y)  # wrong: should be 1 - y^2
 
 

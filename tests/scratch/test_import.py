@@ -1,4 +1,4 @@
-"""The NumPy tier never imports torch (checked in a fresh interpreter)."""
+"""The NumPy tier and the data it trains on never import torch (checked in a new interpreter)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,16 @@ import cnnlab.scratch
 names = [m.name for m in pkgutil.walk_packages(cnnlab.scratch.__path__, "cnnlab.scratch.")]
 for name in names:
     importlib.import_module(name)
+import cnnlab.data
+from cnnlab.data.arrays import load_arrays
+from cnnlab.scratch.tiny_cnn import tiny_cnn
+data = load_arrays("digits")                  # loading and splitting needs no torch either
+tiny_cnn(width=2)(data.x_val[:4])
 print(len(names), "torch" in sys.modules, "torchvision" in sys.modules)
 """
 
 
-def test_importing_scratch_does_not_import_torch() -> None:
+def test_importing_scratch_and_its_data_does_not_import_torch() -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
     result = subprocess.run(
         [sys.executable, "-c", PROGRAM], env=env, capture_output=True, text=True, check=True

@@ -91,7 +91,7 @@ def test_mse_matches_torch(close, n, d, reduction, seed) -> None:
         (lambda: scratch.CrossEntropyLoss()(np.zeros(3), np.array([0])), r"\(N, C\)"),
         (lambda: scratch.CrossEntropyLoss(label_smoothing=1.5), "label_smoothing"),
         (lambda: scratch.CrossEntropyLoss(reduction="meen"), "did you mean mean"),
-        (lambda: scratch.MultiMarginLoss(p=3), "p must be 1 or 2"),
+        (lambda: scratch.MultiMarginLoss(p=3), "p must be one of \\[1, 2\\], got 3"),
         (lambda: scratch.MSELoss()(np.zeros(3), np.zeros(4)), "same shape"),
         (lambda: scratch.MSELoss().backward(), "before forward"),
     ],

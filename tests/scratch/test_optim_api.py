@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from cnnlab.core import optimizers as core_optimizers
+from cnnlab.core.validate import InvalidArgument
 from cnnlab.scratch import Parameter
 from cnnlab.scratch import optim as so
 
@@ -107,13 +109,13 @@ BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
     ("adam", {"lr": float("nan")}, "lr must be"),
     ("adam", {"eps": 0.0}, "eps must be"),
     ("rmsprop", {"eps": -1e-8}, "eps must be"),
-    ("adam", {"betas": (1.0, 0.999)}, r"betas\[0\] must be in \[0, 1\)"),
+    ("adam", {"betas": (1.0, 0.999)}, r"betas\[0\] must be a finite number in \[0, 1\)"),
     ("nadam", {"betas": (0.9, -0.1)}, r"betas\[1\]"),
     ("adabound", {"betas": (0.9,)}, "pair"),
     ("nesterov", {"momentum": -0.5}, "momentum must be"),
-    ("momentum", {"momentum": 0.0}, "momentum > 0"),
+    ("momentum", {"momentum": 0.0}, "momentum must be a finite number > 0"),
     ("nesterov", {"dampening": 0.1}, "dampening = 0"),
-    ("nesterov", {"momentum": 0.0}, "momentum > 0"),
+    ("nesterov", {"momentum": 0.0}, "momentum must be a finite number > 0"),
     ("sgd", {"momentum": 0.9}, "means momentum=0.0"),
     ("amsgrad", {"amsgrad": False}, "means amsgrad=True"),
     ("adadelta", {"rho": 1.0}, "rho must be"),
@@ -122,7 +124,15 @@ BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
     ("adagrad", {"lr_decay": -1.0}, "lr_decay must be"),
     ("adabound", {"gamma": 1.0}, "gamma must be"),
     ("adabound", {"final_lr": -0.1}, "final_lr must be"),
-    ("adabound", {"lr": 0.0}, "base lr > 0"),
+    ("adabound", {"lr": 0.0}, "base_lr must be a finite number > 0"),
+    ("sgd", {"lr": float("inf")}, "lr must be a finite number >= 0, got inf"),
+    ("adam", {"weight_decay": float("inf")}, "weight_decay must be a finite number >= 0, got inf"),
+    ("adagrad", {"weight_decay": float("nan")}, "weight_decay must be a finite number"),
+    ("rmsprop", {"momentum": float("inf")}, "momentum must be a finite number"),
+    ("adamax", {"eps": float("inf")}, "eps must be a finite number > 0, got inf"),
+    ("adabound", {"final_lr": float("inf")}, "final_lr must be a finite number"),
+    ("nadam", {"momentum_decay": float("nan")}, "momentum_decay must be a finite number"),
+    ("adadelta", {"lr": float("-inf")}, "lr must be a finite number"),
     ("adam", {"momentum": 0.9}, "no hyperparameter"),
     ("adamm", {}, "did you mean adam"),
 ]
@@ -136,6 +146,43 @@ BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
 def test_bad_input_raises_value_error(name: str, options: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         so.create_optimizer(name, _params(), **options)
+
+
+@pytest.mark.parametrize("key", ["lr", "weight_decay"])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_non_finite_values_name_the_argument_in_the_classes_too(key: str, value: float) -> None:
+    """Built directly (not through the factory), every class refuses them, naming torch's
+    argument, so that the CLI can show the flag."""
+    for cls in (so.SGD, so.Adagrad, so.Adadelta, so.RMSprop, so.Adam, so.Adamax, so.NAdam):
+        with pytest.raises(InvalidArgument, match=f"{key} must be a finite number") as info:
+            cls(_params(), **{key: value})
+        assert info.value.argument == key, cls.__name__
+    with pytest.raises(InvalidArgument) as info:
+        so.AdaBound(_params(), **{key: value})
+    assert info.value.argument == key
+
+
+def test_every_name_uses_the_shared_table() -> None:
+    assert so.OPTIMIZERS is core_optimizers.OPTIMIZERS
+    assert {spec.rule for spec in so.OPTIMIZERS.values()} == set(so.RULES)
+    assert all(cls.__name__ == rule for rule, cls in so.RULES.items())
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [(n, {}) for n in NOTES_NAMES]
+    + [("rmsprop", {"momentum": 0.9, "centered": True}), ("adabound", {"amsbound": True})],
+    ids=lambda v: v if isinstance(v, str) else "-".join(f"{k}={x}" for k, x in v.items()),
+)
+def test_state_buffers_match_the_table(name: str, options: dict[str, Any]) -> None:
+    """The NumPy rules keep exactly the buffers the table declares (and torch keeps: see
+    tests/optim/test_names.py)."""
+    p = Parameter(np.ones((3, 4)))
+    opt = so.create_optimizer(name, [p], **options)
+    p.grad = np.full((3, 4), 0.5)
+    opt.step()
+    buffers = [v for v in opt.state[p].values() if isinstance(v, np.ndarray) and v.shape == (3, 4)]
+    assert len(buffers) == core_optimizers.state_buffers(name, **options)
 
 
 def test_bad_params_raise_value_error() -> None:

@@ -76,6 +76,48 @@ def test_mean_pooling_preserves_the_gradient_sum() -> None:
     np.testing.assert_allclose(dx[0, 0, 2:, 2:], 1.0)
 
 
+# (pooling, torch twin, sum of dx for dy = ones on a 4x4 input): the numbers in
+# docs/scratch_pooling.md. Counting zero padding in the divisor loses the padded positions' share:
+# corners are seen by 4 windows, edge pixels by 6, inner pixels by 9, so sum dx = 100 / 9.
+GRADIENT_SUMS = {
+    "avg-k3-s1-p1-count-pad": (
+        lambda: scratch.AvgPool2d(3, 1, 1),
+        lambda: torch.nn.AvgPool2d(3, 1, 1),
+        100 / 9,
+    ),
+    "avg-k3-s1-p1-no-count-pad": (
+        lambda: scratch.AvgPool2d(3, 1, 1, count_include_pad=False),
+        lambda: torch.nn.AvgPool2d(3, 1, 1, count_include_pad=False),
+        16.0,
+    ),
+    "avg-k3-s1-overlap-no-pad": (
+        lambda: scratch.AvgPool2d(3, 1),
+        lambda: torch.nn.AvgPool2d(3, 1),
+        4.0,  # 2x2 outputs: overlap alone keeps the sum
+    ),
+    "max-k3-s1-p1": (
+        lambda: scratch.MaxPool2d(3, 1, 1),
+        lambda: torch.nn.MaxPool2d(3, 1, 1),
+        16.0,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", GRADIENT_SUMS)
+def test_gradient_sum_through_pooling_with_torch(name: str) -> None:
+    make_ours, make_theirs, expected_sum = GRADIENT_SUMS[name]
+    x = np.random.default_rng(0).standard_normal((1, 1, 4, 4))
+    xt = torch.tensor(x, requires_grad=True)
+    yt = make_theirs()(xt)
+    yt.backward(torch.ones_like(yt))
+    assert xt.grad.sum().item() == pytest.approx(expected_sum, rel=1e-12)
+    ours = make_ours()
+    y = ours(x)
+    dx = ours.backward(np.ones_like(y))
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-12)
+    assert f"{dx.sum():.2f}" == f"{expected_sum:.2f}"  # 11.11 for the count_include_pad case
+
+
 def test_max_pooling_routes_the_gradient_to_the_argmax_only() -> None:
     x = np.array(
         [[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 7.0, 7.0], [0.0, 0.0, 1.0, 2.0], [9.0, 0.0, 3.0, 1.0]]]]
@@ -95,9 +137,9 @@ def test_max_pooling_routes_the_gradient_to_the_argmax_only() -> None:
     [
         (lambda: scratch.MaxPool2d(3, padding=2), "at most half the kernel"),
         (lambda: scratch.AvgPool2d((2, 4), padding=(1, 3)), "at most half the kernel"),
-        (lambda: scratch.MaxPool2d(0), "kernel_size must be >= 1"),
-        (lambda: scratch.AvgPool2d(2, stride=0), "stride must be >= 1"),
-        (lambda: scratch.AdaptiveAvgPool2d(0), "output_size must be >= 1"),
+        (lambda: scratch.MaxPool2d(0), "kernel_size must be an integer >= 1"),
+        (lambda: scratch.AvgPool2d(2, stride=0), "stride must be an integer >= 1"),
+        (lambda: scratch.AdaptiveAvgPool2d(0), "output_size must be an integer >= 1"),
     ],
     ids=["max-pad", "avg-pad", "zero-kernel", "zero-stride", "adaptive-zero"],
 )

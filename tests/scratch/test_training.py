@@ -1,19 +1,20 @@
-"""The end-to-end path: scratch SGD vs torch.optim.SGD, the digits split, training, the CLI."""
+"""The end-to-end path: scratch SGD vs torch.optim.SGD, training, the NaN stop, the CLI."""
 
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
 from cnnlab.cli.main import main
+from cnnlab.data.arrays import load_arrays
 from cnnlab.scratch import CrossEntropyLoss, Parameter
-from cnnlab.scratch.digits import load_digits_arrays
-from cnnlab.scratch.digits_cnn import digits_cnn
 from cnnlab.scratch.optim import SGD
-from cnnlab.scratch.training import fit
+from cnnlab.scratch.tiny_cnn import tiny_cnn
+from cnnlab.scratch.training import TrainingDiverged, fit
 
 SGD_OPTIONS = {
     "plain": {},
@@ -43,17 +44,6 @@ def test_sgd_matches_torch_step_by_step(close, options) -> None:
         close(opt.state[ours]["momentum_buffer"], ref.state[theirs]["momentum_buffer"])
 
 
-def test_digits_split_matches_the_torch_tier() -> None:
-    from cnnlab.data.datasets import load_dataset
-
-    ours = load_digits_arrays()
-    bundle = load_dataset("digits")
-    x_val, y_val = bundle.val.tensors
-    np.testing.assert_array_equal(ours.y_test, y_val.numpy())
-    np.testing.assert_allclose(ours.x_test, x_val.numpy(), rtol=1e-5, atol=1e-5)  # float32 there
-    assert len(ours.x_train) == len(bundle.train)
-
-
 @pytest.mark.slow
 def test_scratch_train_reaches_97_percent_on_digits(capsys) -> None:
     assert main(["scratch-train"]) == 0  # the defaults: 15 epochs, batch 32, SGD momentum 0.9
@@ -66,14 +56,14 @@ def test_scratch_train_reaches_97_percent_on_digits(capsys) -> None:
 
 
 def test_fit_records_every_epoch() -> None:
-    data = load_digits_arrays()
-    model = digits_cnn(width=4, rng=0)
+    data = load_arrays("digits")
+    model = tiny_cnn(width=4, rng=0)
     history = fit(
         model,
         CrossEntropyLoss(),
         SGD(model.parameters(), lr=0.05, momentum=0.9),
         (data.x_train[:200], data.y_train[:200]),
-        (data.x_test, data.y_test),
+        (data.x_val, data.y_val),
         epochs=2,
         batch_size=64,
         rng=0,
@@ -87,10 +77,72 @@ def test_fit_records_every_epoch() -> None:
             CrossEntropyLoss(),
             None,
             (data.x_train, data.y_train),
-            (data.x_test, data.y_test),
+            (data.x_val, data.y_val),
             0,
             8,
         )
+
+
+# lr 1e6 with weight decay: each step scales the weights by about 1 - 1e6 * 5e-4 = -499.
+DIVERGING = {"lr": 1e6, "momentum": 0.9, "weight_decay": 5e-4}
+
+
+def _first_non_finite_iteration() -> int:
+    """Replay the run by hand (same seeds, same order) and find the first non-finite loss."""
+    data = load_arrays("digits")
+    model = tiny_cnn(width=4, rng=0)
+    loss_fn, opt = CrossEntropyLoss(), SGD(model.parameters(), **DIVERGING)
+    order = np.random.default_rng(0).permutation(len(data.x_train))
+    with np.errstate(all="ignore"):
+        for i, start in enumerate(range(0, len(order), 32), 1):
+            idx = order[start : start + 32]
+            opt.zero_grad()
+            loss = loss_fn(model(data.x_train[idx]), data.y_train[idx])
+            if not np.isfinite(loss):
+                return i
+            model.backward(loss_fn.backward())
+            opt.step()
+    raise AssertionError("the replay never diverged")
+
+
+def test_fit_stops_at_the_first_non_finite_loss_without_warnings() -> None:
+    data = load_arrays("digits")
+    model = tiny_cnn(width=4, rng=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(TrainingDiverged) as err:
+            fit(
+                model,
+                CrossEntropyLoss(),
+                SGD(model.parameters(), **DIVERGING),
+                (data.x_train, data.y_train),
+                (data.x_val, data.y_val),
+                epochs=2,
+                batch_size=32,
+                rng=0,
+            )
+    assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
+    expected = _first_non_finite_iteration()
+    assert (err.value.epoch, err.value.iteration) == (1, expected)
+    assert re.fullmatch(
+        rf"loss became (nan|inf) at epoch 1, iteration {expected}/45; stopped", str(err.value)
+    )
+
+
+def test_cli_stops_on_nan_with_one_line(capsys) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["scratch-train", "--lr", "1e6", "--epochs", "2"]) == 1
+    assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1
+    assert re.fullmatch(
+        r"cnnlab scratch-train: error: loss became (nan|inf) at epoch 1, iteration \d+/45; "
+        r"stopped \(try a lower --lr\)",
+        err[0],
+    )
+    assert "final test accuracy" not in captured.out
 
 
 def test_cli_prints_accounting_and_epochs(capsys) -> None:
@@ -104,13 +156,19 @@ def test_cli_prints_accounting_and_epochs(capsys) -> None:
     ("argv", "match"),
     [
         (["--epochs", "0"], "--epochs must be a positive integer"),
-        (["--batch-size", "0"], "batch_size must be a positive integer"),
-        (["--dropout", "1"], r"in \[0, 1\)"),
+        (["--batch-size", "0"], "--batch-size must be a positive integer"),
+        (["--batch-size", str(10**30)], "--batch-size must be a positive integer"),
+        (["--dropout", "1"], r"--dropout must be a finite number in \[0, 1\), got 1.0"),
+        (["--width", "0"], "--width must be a positive integer, got 0"),
+        (["--seed", "-1"], "--seed must be an integer >= 0, got -1"),
+        (["--blas-threads", "0"], "--blas-threads must be a positive integer, got 0"),
+        (["--lr", "inf"], "--lr must be"),
     ],
-    ids=["epochs", "batch-size", "dropout"],
+    ids=["epochs", "batch-size", "batch-size-huge", "dropout", "width", "seed", "blas", "lr-inf"],
 )
 def test_cli_bad_arguments_exit_2(capsys, argv, match) -> None:
     assert main(["scratch-train", *argv]) == 2
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1
-    assert re.search(match, err)
+    captured = capsys.readouterr()
+    assert len(captured.err.strip().splitlines()) == 1
+    assert re.search(match, captured.err)
+    assert captured.out == ""  # refused before any work

@@ -14,6 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cnnlab import scratch
+from cnnlab.core.validate import InvalidArgument
 from cnnlab.scratch.functional.conv import conv2d_backward, conv2d_forward
 from cnnlab.scratch.functional.naive import (
     conv2d_backward_naive,
@@ -22,7 +24,7 @@ from cnnlab.scratch.functional.naive import (
     max_pool2d_naive,
 )
 from cnnlab.scratch.functional.pool import max_pool2d_backward, max_pool2d_forward
-from cnnlab.scratch.functional.window import Window2d, col2im, im2col, to_pair, windows
+from cnnlab.scratch.functional.window import Window2d, col2im, im2col, windows
 
 
 @st.composite
@@ -84,13 +86,22 @@ def test_windows_is_a_read_only_view_without_copy() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "minimum"),
-    [(0, 1), ((2, -1), 0), ((1, 2, 3), 1), ("3", 1), (True, 1), (2.0, 1)],
-    ids=["zero", "negative", "triple", "string", "bool", "float"],
+    ("make", "name"),
+    [
+        (lambda v: scratch.Conv2d(1, 1, v), "kernel_size"),
+        (lambda v: scratch.MaxPool2d(3, padding=v), "padding"),
+        (lambda v: scratch.ConvTranspose2d(1, 1, 3, stride=v), "stride"),
+    ],
+    ids=["conv-kernel", "pool-padding", "transpose-stride"],
 )
-def test_to_pair_rejects_bad_values(value, minimum) -> None:
-    with pytest.raises(ValueError, match="kernel_size"):
-        to_pair("kernel_size", value, minimum)
+@pytest.mark.parametrize(
+    "value",
+    [-1, (2, -1), (1, 2, 3), "3", True, 2.0],
+    ids=["negative", "negative-in-pair", "triple", "string", "bool", "float"],
+)
+def test_window_arguments_are_validated_by_name(make, name, value) -> None:
+    with pytest.raises(InvalidArgument, match=rf"^{name} must be an integer >= \d or a pair"):
+        make(value)
 
 
 def test_output_size_must_be_positive() -> None:

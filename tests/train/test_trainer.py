@@ -134,3 +134,32 @@ def test_metrics_roundtrip(tmp_path: Path) -> None:
     rows = [EpochMetrics(1, 0.5, 0.8, 0.6, 0.75, 0.001, 1.5)]
     write_metrics_csv(tmp_path / "m.csv", rows)
     assert read_metrics_csv(tmp_path / "m.csv") == rows
+
+
+def test_an_image_size_beyond_memory_is_one_clear_error(tmp_path: Path) -> None:
+    # Digits are resized eagerly: 1797 images at 10**6 x 10**6 would take 7.2 PB (4 bytes per
+    # pixel, 1797 * 4e12 bytes); the estimate is refused in one line naming the size, before
+    # anything is written.
+    with pytest.raises(ValueError, match=r"^image_size 1000000 needs about 7,188,000\.0 GB"):
+        Trainer(_cfg(tmp_path, "run", image_size=10**6))
+    assert not (tmp_path / "run").exists()
+
+
+def test_curves_use_the_object_oriented_figure_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Library code never switches the backend nor touches pyplot's global state.
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from cnnlab.train.metrics import plot_curves
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("global matplotlib state used")
+
+    monkeypatch.setattr(matplotlib, "use", forbidden)
+    monkeypatch.setattr(plt, "subplots", forbidden)
+    monkeypatch.setattr(plt, "figure", forbidden)
+    rows = [EpochMetrics(e, 1.0 / e, 0.5, 1.2 / e, 0.6, 1e-3, 1.0) for e in (1, 2, 3)]
+    plot_curves(tmp_path / "curves.png", rows, title="t")
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

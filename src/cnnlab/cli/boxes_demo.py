@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from cnnlab.core.files import check_output_file
+
 NAME = "boxes-demo"
 HELP = "draw proposals, box regression and NMS on a real image (writes a PNG)"
 
@@ -40,30 +42,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import math
-    from pathlib import Path
+    out = check_output_file("out", args.out, _SUFFIXES)  # before anything is imported or loaded
+    from cnnlab.demos.boxes import plot_boxes_demo, run_boxes_demo
 
-    out = Path(args.out)
-    if out.suffix.lower() not in _SUFFIXES:
-        raise ValueError(f"--out must end in one of {', '.join(_SUFFIXES)}, got {str(out)!r}")
-    if out.exists() and out.is_dir():
-        raise ValueError(f"--out {str(out)!r} is a directory; give a file name like boxes.png")
-    if not 1 <= args.proposals <= 1000:
-        raise ValueError(f"--proposals must be between 1 and 1000, got {args.proposals}")
-    if not (math.isfinite(args.jitter) and 0 < args.jitter <= 1):
-        raise ValueError(f"--jitter must be in (0, 1], got {args.jitter}")
-    if not 0 <= args.iou_threshold <= 1:
-        raise ValueError(f"--iou-threshold must be in [0, 1], got {args.iou_threshold}")
-
-    from cnnlab.detection.demo import plot_boxes_demo, run_boxes_demo
-
+    # run_boxes_demo checks its arguments (named as the flags) before it loads the image
     demo = run_boxes_demo(
         seed=args.seed,
-        test_per_box=args.proposals,
-        sigma=args.jitter,
+        proposals=args.proposals,
+        jitter=args.jitter,
         iou_threshold=args.iou_threshold,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
     plot_boxes_demo(demo, out)
     print(demo.summary())
     print(f"wrote {out}")

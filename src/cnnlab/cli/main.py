@@ -4,7 +4,9 @@ Each subcommand is a module in this package defining ``NAME``, ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``; modules are found automatically, so adding a
 subcommand never edits this file. Bad input (any ``ValueError``) becomes one line on stderr and
 exit code 2; no traceback. Library errors name the argument (``lr must be ...``); when the
-subcommand has a flag of that name (``--lr``), the message names the flag instead.
+subcommand has a flag of that name (``--lr``), the message names the flag instead. Ctrl-C at
+any moment, even while the parser still imports torch, is one line and exit code 130 (a
+``KeyboardInterrupt`` carrying ``signum``, as a second SIGTERM raises, exits ``128 + signum``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import signal
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -66,17 +69,24 @@ def as_flag(err: ValueError, parser: argparse.ArgumentParser) -> ValueError:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Known before parsing, for a Ctrl-C while build_parser still imports torch.
+    command = next((a for a in argv if not a.startswith("-")), "")
     try:
-        return int(args._run(args) or 0)
-    except ValueError as err:
-        message = " ".join(str(as_flag(err, args._parser)).split())
-        print(f"cnnlab {args.command}: error: {message}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"cnnlab {args.command}: interrupted", file=sys.stderr)
-        return 130
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = args.command
+        try:
+            return int(args._run(args) or 0)
+        except ValueError as err:
+            message = " ".join(str(as_flag(err, args._parser)).split())
+            print(f"cnnlab {command}: error: {message}", file=sys.stderr)
+            return 2
+    except KeyboardInterrupt as err:  # Ctrl-C, or a second stop signal (with its .signum)
+        signum = getattr(err, "signum", signal.SIGINT)
+        what = "interrupted" if signum == signal.SIGINT else "terminated"
+        print(f"cnnlab {command}: {what}" if command else f"cnnlab: {what}", file=sys.stderr)
+        return 128 + signum
 
 
 if __name__ == "__main__":

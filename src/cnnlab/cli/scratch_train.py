@@ -1,12 +1,14 @@
 """Train a CNN built only from NumPy scratch layers on the embedded digits.
 
-conv-BN-ReLU-maxpool twice, dropout, linear; scratch SGD with momentum; every forward and
-backward is the hand-written NumPy code of ``cnnlab.scratch`` (no torch involved).
+conv-BN-ReLU-maxpool twice, dropout, linear (``cnnlab.scratch.tiny_cnn``); scratch SGD with
+momentum; every forward and backward is the hand-written NumPy code of ``cnnlab.scratch`` (no torch
+involved). A loss that becomes NaN or infinite stops the run (exit 1), as in ``cnnlab train``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 NAME = "scratch-train"
 HELP = "train a NumPy-only CNN (cnnlab.scratch) on the digits with SGD + momentum"
@@ -36,20 +38,31 @@ def run(args: argparse.Namespace) -> int:
     from threadpoolctl import threadpool_limits
 
     from cnnlab.core.accounting import EpochAccounting
+    from cnnlab.core.validate import non_negative_int, number, positive_int
+    from cnnlab.data.arrays import load_arrays
     from cnnlab.scratch import CrossEntropyLoss
-    from cnnlab.scratch.digits import load_digits_arrays
-    from cnnlab.scratch.digits_cnn import digits_cnn
-    from cnnlab.scratch.module import positive_int
     from cnnlab.scratch.optim import SGD
-    from cnnlab.scratch.training import fit
+    from cnnlab.scratch.tiny_cnn import tiny_cnn
+    from cnnlab.scratch.training import TrainingDiverged, fit
 
-    data = load_digits_arrays()
-    accounting = EpochAccounting(
-        len(data.x_train), args.batch_size, positive_int("--epochs", args.epochs)
+    # Library errors name the argument (``seed``); the command line shows the flag (``--seed``).
+    seed = non_negative_int("seed", args.seed)
+    blas_threads = positive_int("blas_threads", args.blas_threads)
+    batch_size = positive_int("batch_size", args.batch_size)
+    for name in ("lr", "momentum", "weight_decay"):
+        number(name, getattr(args, name), minimum=0)
+    data = load_arrays("digits")
+    accounting = EpochAccounting(len(data.x_train), batch_size, positive_int("epochs", args.epochs))
+    rng = np.random.default_rng(seed)
+    _, chans, size, _ = data.x_train.shape
+    model = tiny_cnn(
+        width=args.width,
+        dropout=args.dropout,
+        num_classes=len(data.classes),
+        in_chans=chans,
+        image_size=size,
+        rng=rng,
     )
-    accounting.iterations_per_epoch  # noqa: B018 -- validates --batch-size before training
-    rng = np.random.default_rng(args.seed)
-    model = digits_cnn(width=args.width, dropout=args.dropout, rng=rng)
     optimizer = SGD(
         model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay
     )
@@ -63,18 +76,22 @@ def run(args: argparse.Namespace) -> int:
         print(result.describe(), flush=True)
 
     print(accounting.describe())
-    with threadpool_limits(positive_int("--blas-threads", args.blas_threads), user_api="blas"):
-        history = fit(
-            model,
-            CrossEntropyLoss(),
-            optimizer,
-            (data.x_train, data.y_train),
-            (data.x_test, data.y_test),
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            rng=rng,
-            on_epoch=announce,
-        )
+    try:
+        with threadpool_limits(blas_threads, user_api="blas"):
+            history = fit(
+                model,
+                CrossEntropyLoss(),
+                optimizer,
+                (data.x_train, data.y_train),
+                (data.x_val, data.y_val),
+                epochs=args.epochs,
+                batch_size=batch_size,
+                rng=rng,
+                on_epoch=announce,
+            )
+    except TrainingDiverged as err:
+        print(f"cnnlab {NAME}: error: {err} (try a lower --lr)", file=sys.stderr)
+        return 1
     final = history.epochs[-1]
     print(
         f"final test accuracy {final.test_acc:.4f} after {accounting.total_iterations} "

@@ -1,21 +1,20 @@
 """Train a classifier from the model registry (the embedded digits dataset by default).
 
 Writes config.json, metrics.csv, last.pt, best.pt and curves.png into the run directory.
-Ctrl-C saves last.pt and prints how to resume; --resume RUN_DIR --epochs E continues to E
-total epochs with the run's own configuration.
+Ctrl-C or SIGTERM saves last.pt at the current iteration and prints how to resume (exit 130 or
+143); --resume RUN_DIR --epochs E continues to E total epochs with the run's own configuration.
+A loss, validation loss or weight that turns NaN or infinite stops the run without saving it.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from dataclasses import fields
 
 NAME = "train"
 HELP = "train a classifier (digits by default); resumable, with metrics and plots"
-
-# Options that may change when resuming; the rest come from the run's config.json.
-_RESUMABLE = {"epochs", "device", "workers"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -55,6 +54,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=S,
         help="drop the last incomplete batch of each epoch",
     )
+    p.add_argument(
+        "--skip-bad-images",
+        action="store_true",
+        default=S,
+        help="leave out image files that cannot be decoded (counted) instead of stopping",
+    )
     p.add_argument("--seed", type=int, default=S, help=f"default {d.seed}")
     p.add_argument(
         "--out",
@@ -74,17 +79,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from cnnlab.train import Trainer, TrainingDiverged, TrainingInterrupted
-    from cnnlab.train.config import TrainConfig
+    from cnnlab.train import RunDirectoryError, Trainer, TrainingDiverged, TrainingInterrupted
+    from cnnlab.train.config import RESUMABLE, TrainConfig
+    from cnnlab.train.resume import existing_run_dir
 
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
     if args.resume is not None:
-        run_dir = Path(args.resume)
-        if not run_dir.is_dir():
-            raise ValueError(f"--resume: run directory {str(run_dir)!r} does not exist")
-        extra = sorted(set(given) - _RESUMABLE)
+        run_dir = existing_run_dir(args.resume)
+        extra = sorted(set(given) - set(RESUMABLE))
         if extra:
             flags = ", ".join("--" + k.replace("_", "-") for k in extra)
             raise ValueError(
@@ -101,8 +103,12 @@ def run(args: argparse.Namespace) -> int:
         trainer.fit()
     except TrainingInterrupted as stop:
         print(f"cnnlab train: {stop}", file=sys.stderr)
-        return 130
-    except TrainingDiverged as err:
+        return 128 + (stop.signum or signal.SIGINT)
+    except (TrainingDiverged, RunDirectoryError) as err:
         print(f"cnnlab train: error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as err:  # a second Ctrl-C or SIGTERM: stopped at once
+        signum = getattr(err, "signum", signal.SIGINT)
+        print(f"cnnlab train: interrupted before saving; {trainer.on_disk()}", file=sys.stderr)
+        return 128 + signum
     return 0

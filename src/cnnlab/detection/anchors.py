@@ -13,23 +13,13 @@ the base anchors to whole pixels, cnnlab does not, so areas are exactly ``s**2``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
-from cnnlab.detection._checks import pair
-
-
-def _positive_numbers(values: Sequence[float], name: str) -> Tensor:
-    try:
-        items = [float(v) for v in values]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a sequence of positive numbers, got {values!r}") from None
-    if not items or not all(math.isfinite(v) and v > 0 for v in items):
-        raise ValueError(f"{name} must be a non-empty sequence of positive numbers, got {values!r}")
-    return torch.tensor(items, dtype=torch.float64)
+from cnnlab.core.validate import int_pair
+from cnnlab.detection._checks import positive_numbers
 
 
 def make_anchors(
@@ -56,11 +46,11 @@ def make_anchors(
     Shape:
         -> (H * W * A, 4)
     """
-    height, width = pair(feature_size, "feature_size")
-    stride_y, stride_x = pair(stride, "stride")
-    scale_t = _positive_numbers(scales, "scales")
-    ratio_t = _positive_numbers(ratios, "ratios")
-    if not dtype.is_floating_point:
+    height, width = int_pair("feature_size", feature_size)
+    stride_y, stride_x = int_pair("stride", stride)
+    scale_t = torch.tensor(positive_numbers("scales", scales), dtype=torch.float64)
+    ratio_t = torch.tensor(positive_numbers("ratios", ratios), dtype=torch.float64)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ValueError(f"dtype must be a floating-point dtype, got {dtype}")
     h_ratio = torch.sqrt(ratio_t)
     ws = (scale_t[None, :] / h_ratio[:, None]).reshape(-1)

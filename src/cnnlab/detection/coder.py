@@ -11,6 +11,10 @@ The regression target is the shift in units of the proposal's size and the log o
 Faster R-CNN multiplies the targets by weights ``(wx, wy, ww, wh)`` (``(10, 10, 5, 5)`` in
 torchvision's detection heads) and, when decoding, clamps ``d_w``, ``d_h`` at ``log(1000 / 16)``
 before the exponential so that a wild prediction gives a big but finite box.
+
+Written out here for the notes: torchvision's equivalent, ``BoxCoder`` in its private
+``torchvision.models.detection._utils``, is no public API to build on; the tests compare the two
+(weights ``(1, 1, 1, 1)`` and ``(10, 10, 5, 5)``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from cnnlab.core.validate import number
 from cnnlab.detection._checks import (
     check_boxes,
     check_same_length,
@@ -101,8 +106,7 @@ def decode_boxes(
         raise ValueError(f"deltas must have shape (N, 4K), got {tuple(deltas.shape)}")
     check_same_length(proposals, "proposals", deltas, "deltas")
     wx, wy, ww, wh = check_weights(weights)
-    if not math.isfinite(clip):
-        raise ValueError(f"clip must be a finite number, got {clip!r}")
+    clip = number("clip", clip)
     px, py, pw, ph = (v[:, None] for v in _centre_size(proposals.to(deltas.dtype)))
     dx = deltas[:, 0::4] / wx
     dy = deltas[:, 1::4] / wy

@@ -8,18 +8,26 @@ with ``t`` from eq. (6)-(9) (see :mod:`cnnlab.detection.coder`) and ``phi(P)`` t
 proposal ``P`` (R-CNN uses pool5 and ``lambda = 1000``). The solution is closed-form; an intercept
 is fitted too and, as in scikit-learn's ``Ridge(fit_intercept=True)``, it is not penalised: centre
 ``phi`` and ``t``, solve ``(X^T X + lambda I) W = X^T T``, then ``b = mean(t) - mean(phi) W``.
+
+Written out for the notes (the closed form is the point); the tests compare it with
+scikit-learn's ``Ridge`` and ``LinearRegression``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from cnnlab.detection._checks import check_boxes, check_same_length, check_tensor
+from cnnlab.core.validate import number
+from cnnlab.detection._checks import (
+    check_boxes,
+    check_same_length,
+    check_tensor,
+    check_weights,
+)
 from cnnlab.detection.coder import decode_boxes, encode_boxes
 
 ArrayLike = np.ndarray | Tensor
@@ -69,14 +77,8 @@ class BoxRegressor:
     """
 
     def __init__(self, alpha: float = 1000.0, weights: Sequence[float] = (1.0, 1.0, 1.0, 1.0)):
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-            raise ValueError(f"alpha must be a non-negative number, got {alpha!r}")
-        if not (math.isfinite(alpha) and alpha >= 0):
-            raise ValueError(
-                f"alpha (the ridge penalty lambda) must be finite and >= 0, got {alpha!r}"
-            )
-        self.alpha = float(alpha)
-        self.weights = tuple(weights)
+        self.alpha = number("alpha", alpha, minimum=0)
+        self.weights = check_weights(weights)
         self.coef_: Tensor | None = None
         self.intercept_: Tensor | None = None
 

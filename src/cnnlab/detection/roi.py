@@ -12,49 +12,55 @@ RoI Pool, loops written out, is :func:`cnnlab.scratch.roi_pool`.
 
 from __future__ import annotations
 
-import math
+import numbers
 
-import torch
+import numpy as np
 from torch import Tensor
 from torchvision import ops
 
-from cnnlab.detection._checks import check_boxes, check_tensor, pair
+from cnnlab.core.validate import InvalidArgument, int_pair, number
+from cnnlab.detection._checks import check_boxes, check_tensor, host_values
 
 
 def _check_rois(
     input: Tensor, boxes: Tensor | list[Tensor], output_size: int | tuple[int, int], scale: float
-) -> Tensor | list[Tensor]:
-    """Check the arguments; return the boxes in the dtype of ``input`` (torchvision needs it)."""
+) -> tuple[Tensor | list[Tensor], tuple[int, int], float]:
+    """Check the arguments; return the boxes in the dtype of ``input`` (torchvision needs it).
+
+    The batch indices and the corners are values: checked on the CPU only (see
+    :mod:`cnnlab.detection._checks`).
+    """
+    size = int_pair("output_size", output_size)
+    scale = number("spatial_scale", scale, minimum=0, exclusive_minimum=True)
     input = check_tensor(input, "input")
     if input.dim() != 4:
         raise ValueError(f"input must have shape (N, C, H, W), got {tuple(input.shape)}")
-    pair(output_size, "output_size")
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
-        raise ValueError(f"spatial_scale must be a positive number, got {scale!r}")
-    if not math.isfinite(scale):
-        raise ValueError(f"spatial_scale must be finite, got {scale!r}")
     if isinstance(boxes, (list, tuple)):
         if len(boxes) != input.shape[0]:
             raise ValueError(
                 f"boxes as a list needs one (K_i, 4) tensor per image: got {len(boxes)} "
                 f"tensors for a batch of {input.shape[0]}"
             )
-        return [check_boxes(b, f"boxes[{i}]").to(input.dtype) for i, b in enumerate(boxes)]
+        rois = [check_boxes(b, f"boxes[{i}]").to(input.dtype) for i, b in enumerate(boxes)]
+        return rois, size, scale
     rois = check_tensor(boxes, "boxes")
     if rois.dim() != 2 or rois.shape[1] != 5:
         raise ValueError(
             f"boxes must be a (K, 5) tensor (batch index, x1, y1, x2, y2) or a list of "
             f"(K_i, 4) tensors, got shape {tuple(rois.shape)}"
         )
-    index = rois[:, 0]
-    bad = (index != index.round()) | (index < 0) | (index >= input.shape[0])
-    if bool(bad.any()):
-        i = int(torch.nonzero(bad)[0])
-        raise ValueError(
-            f"boxes[{i}, 0] = {index[i].item():g} is not a batch index in [0, {input.shape[0] - 1}]"
-        )
     check_boxes(rois[:, 1:], "boxes[:, 1:]")
-    return rois.to(input.dtype)
+    values = host_values(rois)
+    if values is not None:
+        index = values[:, 0]
+        bad = (index != np.round(index)) | (index < 0) | (index >= input.shape[0])
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"boxes[{i}, 0] = {index[i].item():g} is not a batch index in "
+                f"[0, {input.shape[0] - 1}]"
+            )
+    return rois.to(input.dtype), size, scale
 
 
 def roi_pool(
@@ -76,8 +82,8 @@ def roi_pool(
     Shape:
         input: (N, C, H, W), boxes: (K, 5) -> (K, C, h, w)
     """
-    boxes = _check_rois(input, boxes, output_size, spatial_scale)
-    return ops.roi_pool(input, boxes, output_size, float(spatial_scale))
+    rois, size, scale = _check_rois(input, boxes, output_size, spatial_scale)
+    return ops.roi_pool(input, rois, size, scale)
 
 
 def roi_align(
@@ -102,11 +108,11 @@ def roi_align(
     Shape:
         input: (N, C, H, W), boxes: (K, 5) -> (K, C, h, w)
     """
-    boxes = _check_rois(input, boxes, output_size, spatial_scale)
-    if isinstance(sampling_ratio, bool) or not isinstance(sampling_ratio, int):
-        raise ValueError(f"sampling_ratio must be an int (-1 for adaptive), got {sampling_ratio!r}")
-    if sampling_ratio < -1:
-        raise ValueError(f"sampling_ratio must be >= -1, got {sampling_ratio}")
-    return ops.roi_align(
-        input, boxes, output_size, float(spatial_scale), sampling_ratio, bool(aligned)
-    )
+    rois, size, scale = _check_rois(input, boxes, output_size, spatial_scale)
+    ok = isinstance(sampling_ratio, numbers.Integral) and not isinstance(sampling_ratio, bool)
+    if not (ok and sampling_ratio >= -1):
+        raise InvalidArgument(
+            "sampling_ratio",
+            f"sampling_ratio must be an integer >= -1 (-1 or 0: adaptive), got {sampling_ratio!r}",
+        )
+    return ops.roi_align(input, rois, size, scale, int(sampling_ratio), bool(aligned))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from cnnlab.core.validate import positive_int
+
 
 def _per_anchor(x: Tensor, num_anchors: int) -> Tensor:
     """(N, A*C, H, W) -> (N, H*W*A, C): rows in the order of ``make_anchors``."""
@@ -32,9 +34,8 @@ class RPNHead(nn.Module):
 
     def __init__(self, in_channels: int, num_anchors: int = 9) -> None:
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("num_anchors", num_anchors)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        in_channels = positive_int("in_channels", in_channels)
+        num_anchors = positive_int("num_anchors", num_anchors)
         self.num_anchors = num_anchors
         self.conv = nn.Conv2d(in_channels, in_channels, kernel_size=3, padding=1)
         self.cls_logits = nn.Conv2d(in_channels, 2 * num_anchors, kernel_size=1)

@@ -8,14 +8,32 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
-from cnnlab.core.names import unknown_name_message
+from cnnlab.core.optimizers import (
+    OPTIMIZERS,
+    OptimizerSpec,
+    check_hyperparameters,
+    get_optimizer_spec,
+)
 from cnnlab.optim.adabound import AdaBound
+
+__all__ = ["OPTIMIZERS", "RULES", "OptimizerSpec", "create_optimizer", "param_groups"]
+
+# The class that runs each rule of the name table (cnnlab.core.optimizers) in this tier.
+RULES: dict[str, type[torch.optim.Optimizer]] = {
+    "SGD": torch.optim.SGD,
+    "Adagrad": torch.optim.Adagrad,
+    "Adadelta": torch.optim.Adadelta,
+    "RMSprop": torch.optim.RMSprop,
+    "Adam": torch.optim.Adam,
+    "Adamax": torch.optim.Adamax,
+    "NAdam": torch.optim.NAdam,
+    "AdaBound": AdaBound,
+}
 
 _NORM_TYPES: tuple[type[nn.Module], ...] = (
     nn.modules.batchnorm._NormBase,
@@ -24,53 +42,6 @@ _NORM_TYPES: tuple[type[nn.Module], ...] = (
     nn.LocalResponseNorm,
     nn.RMSNorm,
 )
-
-
-@dataclass(frozen=True)
-class OptimizerSpec:
-    """How a name of the notes maps to an optimizer class.
-
-    Attributes:
-        cls: the ``torch.optim.Optimizer`` class.
-        fixed: options that *define* the rule (giving another value is an error).
-        defaults: hyperparameters the name implies unless given (momentum = 0.9).
-        summary: one line for listings.
-    """
-
-    cls: type[torch.optim.Optimizer]
-    fixed: dict[str, Any] = field(default_factory=dict)
-    defaults: dict[str, Any] = field(default_factory=dict)
-    summary: str = ""
-
-
-OPTIMIZERS: dict[str, OptimizerSpec] = {
-    "sgd": OptimizerSpec(
-        torch.optim.SGD, {"momentum": 0.0, "nesterov": False}, summary="theta -= lr g"
-    ),
-    "minibatch": OptimizerSpec(
-        torch.optim.SGD,
-        {"momentum": 0.0, "nesterov": False},
-        summary="SGD on mini-batches (the batch size is the loader's)",
-    ),
-    "momentum": OptimizerSpec(
-        torch.optim.SGD, {"nesterov": False}, {"momentum": 0.9}, "SGD with heavy-ball momentum"
-    ),
-    "nesterov": OptimizerSpec(
-        torch.optim.SGD, {"nesterov": True}, {"momentum": 0.9}, "SGD with Nesterov momentum"
-    ),
-    "adagrad": OptimizerSpec(torch.optim.Adagrad, summary="divide by the root of summed g^2"),
-    "adadelta": OptimizerSpec(torch.optim.Adadelta, summary="RMSProp with unit-correct steps"),
-    "rmsprop": OptimizerSpec(torch.optim.RMSprop, summary="divide by a running RMS of g"),
-    "adam": OptimizerSpec(
-        torch.optim.Adam, {"amsgrad": False}, summary="momentum + RMSProp, bias-corrected"
-    ),
-    "adamax": OptimizerSpec(torch.optim.Adamax, summary="Adam with the infinity norm"),
-    "nadam": OptimizerSpec(torch.optim.NAdam, summary="Adam with Nesterov momentum"),
-    "amsgrad": OptimizerSpec(
-        torch.optim.Adam, {"amsgrad": True}, summary="Adam with the max of the second moment"
-    ),
-    "adabound": OptimizerSpec(AdaBound, summary="Adam clipped into bounds that tend to SGD"),
-}
 
 
 def _no_decay_names(model: nn.Module) -> set[str]:
@@ -133,26 +104,6 @@ def param_groups(
     return [g for g in out if g["params"]]
 
 
-def _check_common(options: dict[str, Any]) -> None:
-    """The checks every rule shares, so that all twelve names reject the same bad values."""
-    checks = {
-        "lr": (lambda v: v >= 0, ">= 0"),
-        "weight_decay": (lambda v: v >= 0, ">= 0"),
-        "eps": (lambda v: v > 0, "> 0"),
-        "momentum": (lambda v: v >= 0, ">= 0"),
-    }
-    for key, (ok, allowed) in checks.items():
-        if key in options and not (isinstance(options[key], (int, float)) and ok(options[key])):
-            raise ValueError(f"{key} must be a number {allowed}, got {options[key]!r}")
-    if "betas" in options:
-        betas = options["betas"]
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, beta in enumerate(betas):
-            if not (isinstance(beta, (int, float)) and 0 <= beta < 1):
-                raise ValueError(f"betas[{i}] must be in [0, 1), got {beta!r}")
-
-
 def create_optimizer(
     name: str,
     params: nn.Module | Iterable[torch.Tensor] | Iterable[dict[str, Any]],
@@ -165,42 +116,46 @@ def create_optimizer(
     """Build the optimizer the notes call ``name``.
 
     Args:
-        name: one of :data:`OPTIMIZERS`.
+        name: one of :data:`OPTIMIZERS` (the table in :mod:`cnnlab.core.optimizers`).
         params: a model, its parameters, or parameter groups.
-        lr: learning rate (>= 0); ``None`` takes the class's default (1.0 for AdaDelta, 1e-2
-            for AdaGrad and RMSProp, 2e-3 for Adamax and NAdam, 1e-3 otherwise).
-        weight_decay: L2 penalty (>= 0; AdamW-style when ``decoupled_weight_decay=True``).
+        lr: learning rate (finite, >= 0); ``None`` takes the name's default from the table
+            (1.0 for AdaDelta, 1e-2 for AdaGrad and RMSProp, 2e-3 for Adamax and NAdam, 1e-3
+            otherwise: the classes' own defaults).
+        weight_decay: L2 penalty (finite, >= 0; AdamW-style when ``decoupled_weight_decay=True``).
         exclude_bias_and_norm: no weight decay on biases and normalisation parameters (see
             :func:`param_groups`).
         **kwargs: further hyperparameters of the class (``betas``, ``momentum``...).
 
     Raises:
         ValueError: unknown name, a hyperparameter the class lacks, one that contradicts the
-            name (``"sgd"`` with ``momentum=0.9``), or one out of range.
+            name (``"sgd"`` with ``momentum=0.9``), or one out of range or not finite (an
+            :class:`~cnnlab.core.validate.InvalidArgument` naming it: ``lr must be a finite
+            number >= 0, got inf``).
     """
-    spec = OPTIMIZERS.get(name)
-    if spec is None:
-        raise ValueError(unknown_name_message("optimizer", name, OPTIMIZERS))
-    known = [k for k in inspect.signature(spec.cls).parameters if k != "params"]
+    spec = get_optimizer_spec(name)
+    cls = RULES[spec.rule]
+    known = [k for k in inspect.signature(cls).parameters if k != "params"]
     unknown = sorted(set(kwargs) - set(known))
     if unknown:
         raise ValueError(
-            f"optimizer {name!r} ({spec.cls.__name__}) has no hyperparameter(s) {unknown}; "
+            f"optimizer {name!r} ({cls.__name__}) has no hyperparameter(s) {unknown}; "
             f"it takes {', '.join(known)}"
         )
     for key, value in spec.fixed.items():
         if key in kwargs and kwargs[key] != value:
             raise ValueError(f"optimizer {name!r} means {key}={value!r}, got {key}={kwargs[key]!r}")
-    options = {**spec.defaults, **kwargs, **spec.fixed, "weight_decay": weight_decay}
-    if lr is not None:
-        options["lr"] = lr
-    _check_common(options)
-    if name == "momentum" and not options["momentum"] > 0:
-        raise ValueError(f"optimizer 'momentum' needs momentum > 0, got {options['momentum']!r}")
+    options = {
+        **spec.defaults,
+        **kwargs,
+        **spec.fixed,
+        "lr": spec.lr if lr is None else lr,
+        "weight_decay": weight_decay,
+    }
+    check_hyperparameters(options, spec.positive)
     groups = param_groups(params, exclude_bias_and_norm)
     if not groups:
         raise ValueError("create_optimizer got no trainable parameters")
     try:
-        return spec.cls(groups, **options)
+        return cls(groups, **options)
     except (TypeError, ValueError) as err:
         raise ValueError(f"optimizer {name!r}: {err}") from None

@@ -24,11 +24,12 @@ from cnnlab.scratch.conv import Conv2d, ConvTranspose2d
 from cnnlab.scratch.dropout import Dropout
 from cnnlab.scratch.gradcheck import GradcheckReport, gradcheck
 from cnnlab.scratch.linear import Flatten, Linear
-from cnnlab.scratch.loss import CrossEntropyLoss, MSELoss, MultiMarginLoss
+from cnnlab.scratch.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, MultiMarginLoss
 from cnnlab.scratch.module import Module
 from cnnlab.scratch.norm import GroupNorm, InstanceNorm2d, LayerNorm
 from cnnlab.scratch.parameter import Parameter
 from cnnlab.scratch.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from cnnlab.scratch.weightnorm import weight_norm
 
 __all__ = [
     "ELU",
@@ -36,6 +37,7 @@ __all__ = [
     "SELU",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
+    "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
     "Conv2d",
@@ -69,4 +71,5 @@ __all__ = [
     "nms",
     "quant",
     "roi_pool",
+    "weight_norm",
 ]

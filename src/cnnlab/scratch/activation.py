@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cnnlab.core.names import unknown_name_message
+from cnnlab.core.validate import number, one_of, positive_int
 from cnnlab.scratch.functional import activation as F
 from cnnlab.scratch.functional.activation import ActivationCache
-from cnnlab.scratch.module import Module, positive_int
+from cnnlab.scratch.module import Module
 from cnnlab.scratch.parameter import Parameter
 
 
@@ -34,11 +34,10 @@ class _Elementwise(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         y = type(self).fn(x, **self._kwargs())
-        self._cache = ActivationCache(x, y)
-        return y
+        return self._keep(ActivationCache(x, y), y)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        x, y = self._take_cache()
+        x, y = self._take_cache(dout)
         return dout * type(self).grad(x, y, **self._kwargs())
 
 
@@ -67,7 +66,7 @@ class LeakyReLU(_Elementwise):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = number("negative_slope", negative_slope)
 
     def _kwargs(self) -> dict[str, float]:
         return {"negative_slope": self.negative_slope}
@@ -80,7 +79,7 @@ class ELU(_Elementwise):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = number("alpha", alpha)
 
     def _kwargs(self) -> dict[str, float]:
         return {"alpha": self.alpha}
@@ -111,9 +110,8 @@ class Softplus(_Elementwise):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
-        if not beta > 0:
-            raise ValueError(f"Softplus beta must be positive, got {beta!r}")
-        self.beta, self.threshold = float(beta), float(threshold)
+        self.beta = number("beta", beta, minimum=0, exclusive_minimum=True)
+        self.threshold = number("threshold", threshold)
 
     def _kwargs(self) -> dict[str, float]:
         return {"beta": self.beta, "threshold": self.threshold}
@@ -135,17 +133,14 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
-        if approximate not in GELU_FORMS:
-            raise ValueError(unknown_name_message("GELU approximation", approximate, GELU_FORMS))
-        self.approximate = approximate
+        self.approximate = one_of("approximate", approximate, GELU_FORMS)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         y = GELU_FORMS[self.approximate][0](x)
-        self._cache = ActivationCache(x, y)
-        return y
+        return self._keep(ActivationCache(x, y), y)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        x, y = self._take_cache()
+        x, y = self._take_cache(dout)
         return dout * GELU_FORMS[self.approximate][1](x, y)
 
 
@@ -164,7 +159,7 @@ class PReLU(Module):
     ) -> None:
         super().__init__()
         self.num_parameters = positive_int("num_parameters", num_parameters)
-        self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype))
+        self.weight = Parameter(np.full(self.num_parameters, number("init", init), dtype=dtype))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         if self.num_parameters > 1 and (x.ndim < 2 or x.shape[1] != self.num_parameters):
@@ -173,11 +168,10 @@ class PReLU(Module):
                 f"axis 1, got input of shape {x.shape}"
             )
         y = F.prelu(x, self.weight.data)
-        self._cache = ActivationCache(x, y)
-        return y
+        return self._keep(ActivationCache(x, y), y)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dweight = F.prelu_backward(dout, self._take_cache(), self.weight.data)
+        dx, dweight = F.prelu_backward(dout, self._take_cache(dout), self.weight.data)
         self.weight.accumulate(dweight)
         return dx
 

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cnnlab.core.validate import number, positive_int
 from cnnlab.scratch.functional.norm import (
     AffineCache,
     NormCache,
@@ -21,20 +22,18 @@ from cnnlab.scratch.functional.norm import (
     normalize_backward,
     normalize_forward,
 )
-from cnnlab.scratch.module import Module, check_input, positive_int
+from cnnlab.scratch.module import Module, check_input
 from cnnlab.scratch.parameter import Parameter
 
 
 def check_momentum(momentum: float | None) -> float | None:
-    if momentum is not None and not (isinstance(momentum, (int, float)) and 0 <= momentum <= 1):
-        raise ValueError(f"momentum must be None or in [0, 1], got {momentum!r}")
-    return None if momentum is None else float(momentum)
+    """``None`` (a cumulative average) or a number in [0, 1]."""
+    return None if momentum is None else number("momentum", momentum, minimum=0, maximum=1)
 
 
 def check_eps(eps: float) -> float:
-    if not isinstance(eps, (int, float)) or not eps > 0:
-        raise ValueError(f"eps must be a positive number, got {eps!r}")
-    return float(eps)
+    """A finite number > 0."""
+    return number("eps", eps, minimum=0, exclusive_minimum=True)
 
 
 def update_running(
@@ -115,11 +114,10 @@ class _BatchNorm(Module):
         weight = None if self.weight is None else self.weight.data.reshape(shape)
         bias = None if self.bias is None else self.bias.data.reshape(shape)
         out, affine = affine_forward(xhat, weight, bias, axes)
-        self._cache = BatchNormCache(norm, inv_std, affine)
-        return out
+        return self._keep(BatchNormCache(norm, inv_std, affine), out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        norm, inv_std, affine = self._take_cache()
+        norm, inv_std, affine = self._take_cache(dout)
         dxhat, dgamma, dbeta = affine_backward(dout, affine)
         if self.weight is not None:
             self.weight.accumulate(dgamma)

@@ -3,6 +3,10 @@
 Boxes are ``(x1, y1, x2, y2)`` with widths ``x2 - x1``. Both functions reproduce
 ``torchvision.ops.nms`` / ``torchvision.ops.roi_pool`` exactly on float64 inputs (the tests check
 it), including torchvision's rounding in RoI Pool. NumPy only: never imports torch.
+
+NMS first scales the boxes by a power of two (as :func:`cnnlab.detection.nms` does for
+torchvision's kernel), so that no width, area or union can overflow or underflow: IoU does not
+change under scaling, and a power of two scales every intermediate exactly.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from cnnlab.core.validate import int_pair, number
 
 _FLT_MAX = float(np.finfo(np.float32).max)  # C's FLT_MAX: torchvision's -FLT_MAX start value
 
@@ -40,11 +46,39 @@ def _check_boxes(boxes: np.ndarray, name: str) -> None:
         )
 
 
+def _iou_safe_boxes(boxes: np.ndarray) -> np.ndarray:
+    """The boxes times ``2**k``, with ``k`` chosen so that IoU's arithmetic cannot overflow.
+
+    With every ``|coordinate| < 2**E`` a width is below ``2**(E+1)``, an area below
+    ``2**(2E+2)`` and a union (the sum of two areas) below ``2**(2E+3)``, which must stay under
+    the dtype's largest value ``2**maxexp``: ``E = (maxexp - 4) // 2`` (61 for float32, 509
+    for float64). The largest coordinate is brought just under ``2**E``: down when areas would
+    overflow (coordinates near 3e38 in float32), up when they would underflow to 0 (boxes near
+    1e-200 in float64). Multiplying by a power of two is exact, and IEEE arithmetic commutes with
+    it, so on ordinary boxes every IoU, and the result, is bit for bit torchvision's. float16
+    boxes are computed in float32 (a 256 x 256 box's area already overflows float16).
+
+    Only a dynamic range beyond the dtype's (float64 boxes of width 1e-300 beside boxes at 1e300)
+    can still lose the small boxes' areas.
+    """
+    if boxes.dtype.itemsize < 4:
+        boxes = boxes.astype(np.float32)
+    largest = np.abs(boxes).max() if boxes.size else 0.0
+    if largest == 0:
+        return boxes  # no box has an area: nothing to scale
+    safe = (np.finfo(boxes.dtype).maxexp - 4) // 2
+    return np.ldexp(boxes, safe - int(np.frexp(largest)[1]))
+
+
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
     """Greedy non-maximum suppression.
 
     Visit the boxes from the highest score down; keep a box unless a box kept before it overlaps
-    it with IoU > ``iou_threshold``. Equal scores keep their input order (a stable sort).
+    it with IoU > ``iou_threshold``. Equal scores keep their input order (a stable sort). Of two
+    identical boxes only the better one stays (IoU 1), at any finite coordinates (the boxes are
+    first scaled by a power of two into a range where IoU cannot overflow or underflow), unless
+    the threshold is 1; boxes of zero area have no IoU (``0 / 0``) and never suppress each other,
+    as in torchvision.
 
     Math:
         IoU(A, B) = |A ∩ B| / (|A| + |B| - |A ∩ B|),
@@ -68,11 +102,8 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
         raise ValueError(
             f"scores must have shape ({boxes.shape[0]},) to match boxes, got {scores.shape}"
         )
-    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, (int, float, np.floating)):
-        raise ValueError(f"iou_threshold must be a number in [0, 1], got {iou_threshold!r}")
-    if not 0.0 <= float(iou_threshold) <= 1.0:
-        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
-    x1, y1, x2, y2 = boxes.T
+    iou_threshold = number("iou_threshold", iou_threshold, minimum=0, maximum=1)
+    x1, y1, x2, y2 = _iou_safe_boxes(boxes).T
     areas = (x2 - x1) * (y2 - y1)
     order = np.argsort(-scores, kind="stable")
     suppressed = np.zeros(len(order), dtype=bool)
@@ -129,15 +160,6 @@ def _round_half_away(x: np.floating) -> int:
     return int(whole + np.sign(x)) if abs(x - whole) >= 0.5 else int(whole)
 
 
-def _output_size(value: int | Sequence[int]) -> tuple[int, int]:
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2 or not all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in items
-    ):
-        raise ValueError(f"output_size must be a positive int or a pair of them, got {value!r}")
-    return int(items[0]), int(items[1])
-
-
 def roi_pool(
     features: np.ndarray,
     rois: np.ndarray | Sequence[np.ndarray],
@@ -172,13 +194,8 @@ def roi_pool(
     features = _float_array(features, "features")
     if features.ndim != 4:
         raise ValueError(f"features must have shape (N, C, H, W), got {features.shape}")
-    pooled_h, pooled_w = _output_size(output_size)
-    if isinstance(spatial_scale, bool) or not (
-        isinstance(spatial_scale, (int, float, np.floating))
-        and np.isfinite(spatial_scale)
-        and spatial_scale > 0
-    ):
-        raise ValueError(f"spatial_scale must be a positive finite number, got {spatial_scale!r}")
+    pooled_h, pooled_w = int_pair("output_size", output_size)
+    spatial_scale = number("spatial_scale", spatial_scale, minimum=0, exclusive_minimum=True)
     batch, channels, height, width = features.shape
     dt = features.dtype.type
     rois = _as_rois(rois, batch, features.dtype)

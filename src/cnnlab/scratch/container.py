@@ -40,9 +40,10 @@ class Sequential(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self._layers():
             x = layer.forward(x)
-        return x
+        return self._keep(True, x)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        self._take_cache(dout)
         for layer in reversed(self._layers()):
             dout = layer.backward(dout)
         return dout
@@ -72,10 +73,9 @@ class Residual(Module):
             raise ValueError(
                 f"Residual block output {main.shape} does not match shortcut output {skip.shape}"
             )
-        self._cache = True
-        return main + skip
+        return self._keep(True, main + skip)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        self._take_cache()
+        self._take_cache(dout)
         dx = self.block.backward(dout)
         return dx + (dout if self.shortcut is None else self.shortcut.backward(dout))

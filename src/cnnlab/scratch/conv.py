@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlab.core.validate import int_pair, positive_int
 from cnnlab.scratch.functional.conv import (
     conv2d_backward,
     conv2d_forward,
     conv_transpose2d_backward,
     conv_transpose2d_forward,
 )
-from cnnlab.scratch.functional.window import Pair, Window2d, to_pair
+from cnnlab.scratch.functional.window import Pair, Window2d
 from cnnlab.scratch.init import RngLike, default_layer_init_
-from cnnlab.scratch.module import Module, check_input, positive_int
+from cnnlab.scratch.module import Module, check_input
 from cnnlab.scratch.parameter import Parameter
 
 
@@ -37,7 +38,7 @@ def _conv_padding(
         return (total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2)
     if isinstance(padding, str):
         raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    ph, pw = to_pair("padding", padding, minimum=0)
+    ph, pw = int_pair("padding", padding, minimum=0)
     return (ph, ph, pw, pw)
 
 
@@ -77,8 +78,8 @@ class Conv2d(Module):
         self.in_channels = positive_int("in_channels", in_channels)
         self.out_channels = positive_int("out_channels", out_channels)
         self.groups = _check_groups(self.in_channels, self.out_channels, groups)
-        kernel = to_pair("kernel_size", kernel_size)
-        stride_, dilation_ = to_pair("stride", stride), to_pair("dilation", dilation)
+        kernel = int_pair("kernel_size", kernel_size)
+        stride_, dilation_ = int_pair("stride", stride), int_pair("dilation", dilation)
         self.window = Window2d(
             kernel, stride_, _conv_padding(padding, kernel, stride_, dilation_), dilation_
         )
@@ -91,11 +92,11 @@ class Conv2d(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_input(self, x, (4,), self.in_channels)
         bias = None if self.bias is None else self.bias.data
-        out, self._cache = conv2d_forward(x, self.weight.data, bias, self.window, self.groups)
-        return out
+        out, cache = conv2d_forward(x, self.weight.data, bias, self.window, self.groups)
+        return self._keep(cache, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dweight, dbias = conv2d_backward(dout, self._take_cache())
+        dx, dweight, dbias = conv2d_backward(dout, self._take_cache(dout))
         self.weight.accumulate(dweight)
         if self.bias is not None:
             self.bias.accumulate(dbias)
@@ -143,10 +144,10 @@ class ConvTranspose2d(Module):
         self.in_channels = positive_int("in_channels", in_channels)
         self.out_channels = positive_int("out_channels", out_channels)
         self.groups = _check_groups(self.in_channels, self.out_channels, groups)
-        kernel = to_pair("kernel_size", kernel_size)
-        stride_, dilation_ = to_pair("stride", stride), to_pair("dilation", dilation)
-        pad = to_pair("padding", padding, minimum=0)
-        self.output_padding = to_pair("output_padding", output_padding, minimum=0)
+        kernel = int_pair("kernel_size", kernel_size)
+        stride_, dilation_ = int_pair("stride", stride), int_pair("dilation", dilation)
+        pad = int_pair("padding", padding, minimum=0)
+        self.output_padding = int_pair("output_padding", output_padding, minimum=0)
         for op, s, d in zip(self.output_padding, stride_, dilation_, strict=True):
             if op >= s and op >= d:
                 raise ValueError(
@@ -163,13 +164,13 @@ class ConvTranspose2d(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_input(self, x, (4,), self.in_channels)
         bias = None if self.bias is None else self.bias.data
-        out, self._cache = conv_transpose2d_forward(
+        out, cache = conv_transpose2d_forward(
             x, self.weight.data, bias, self.window, self.output_padding, self.groups
         )
-        return out
+        return self._keep(cache, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dweight, dbias = conv_transpose2d_backward(dout, self._take_cache())
+        dx, dweight, dbias = conv_transpose2d_backward(dout, self._take_cache(dout))
         self.weight.accumulate(dweight)
         if self.bias is not None:
             self.bias.accumulate(dbias)

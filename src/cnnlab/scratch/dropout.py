@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlab.core.validate import number
 from cnnlab.scratch.init import RngLike
 from cnnlab.scratch.module import Module
 
@@ -28,24 +29,20 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, rng: RngLike = None) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
-            raise ValueError(f"dropout probability p must be in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = number("p", p, minimum=0, maximum=1, exclusive_maximum=True)
         self.rng = np.random.default_rng(rng)
         self.mask: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         if not self.training or self.p == 0.0:
-            self._cache = 1.0
-            return x
+            return self._keep(1.0, x)
         keep = self.rng.random(x.shape) >= self.p
         self.mask = keep
-        scale = keep * (1.0 / (1.0 - self.p))
-        self._cache = scale.astype(x.dtype, copy=False)
-        return x * self._cache
+        scale = (keep * (1.0 / (1.0 - self.p))).astype(x.dtype, copy=False)
+        return self._keep(scale, x * scale)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        return dout * self._take_cache()
+        return dout * self._take_cache(dout)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnlab.core.validate import number
 from cnnlab.scratch.module import Module
 
 
@@ -66,6 +67,8 @@ def gradcheck(
         raise ValueError(
             f"gradcheck needs a float64 numpy input, got {getattr(x, 'dtype', type(x))}"
         )
+    eps = number("eps", eps, minimum=0, exclusive_minimum=True)
+    atol, rtol = number("atol", atol, minimum=0), number("rtol", rtol, minimum=0)
     state = layer.state_dict()
     param_names = {name for name, _ in layer._named_parameters_all("")}  # shared ones too
     buffers = {k: v for k, v in state.items() if k not in param_names}

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from cnnlab.core.names import unknown_name_message
+from cnnlab.core.validate import one_of
 from cnnlab.scratch.parameter import Parameter
 
 RngLike = np.random.Generator | int | None
@@ -37,9 +37,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     Raises:
         ValueError: unknown nonlinearity.
     """
-    if nonlinearity not in GAINS:
-        raise ValueError(unknown_name_message("nonlinearity", str(nonlinearity), GAINS))
-    return float(GAINS[nonlinearity](param))  # type: ignore[operator]
+    return float(GAINS[one_of("nonlinearity", nonlinearity, GAINS)](param))  # type: ignore[operator]
 
 
 def fan_in_and_fan_out(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -56,9 +54,7 @@ def fan_in_and_fan_out(shape: tuple[int, ...]) -> tuple[int, int]:
 
 def _fan(shape: tuple[int, ...], mode: str) -> int:
     fans = dict(zip(("fan_in", "fan_out"), fan_in_and_fan_out(shape), strict=True))
-    if mode not in fans:
-        raise ValueError(unknown_name_message("fan mode", str(mode), fans))
-    return fans[mode]
+    return fans[one_of("mode", mode, fans)]
 
 
 def _array(tensor: np.ndarray | Parameter) -> np.ndarray:

@@ -6,8 +6,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cnnlab.core.validate import positive_int
 from cnnlab.scratch.init import RngLike, default_layer_init_
-from cnnlab.scratch.module import Module, positive_int
+from cnnlab.scratch.module import Module
 from cnnlab.scratch.parameter import Parameter
 
 
@@ -50,11 +51,10 @@ class Linear(Module):
         out = x2d @ self.weight.data.T
         if self.bias is not None:
             out += self.bias.data
-        self._cache = LinearCache(x2d, x.shape)
-        return out.reshape(*x.shape[:-1], self.out_features)
+        return self._keep(LinearCache(x2d, x.shape), out.reshape(*x.shape[:-1], self.out_features))
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        x2d, input_shape = self._take_cache()
+        x2d, input_shape = self._take_cache(dout)
         d2d = dout.reshape(-1, self.out_features)
         self.weight.accumulate(d2d.T @ x2d)
         if self.bias is not None:
@@ -85,11 +85,11 @@ class Flatten(Module):
                 f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) does not fit an "
                 f"input of shape {x.shape}"
             )
-        self._cache = x.shape
-        return x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :])
+        return self._keep(x.shape, x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :]))
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        return dout.reshape(self._take_cache())
+        input_shape = self._take_cache(dout)
+        return dout.reshape(input_shape)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -1,9 +1,11 @@
 """The layer contract of the NumPy tier, a small mirror of ``torch.nn.Module``.
 
-A layer keeps what its last ``forward`` needs in ``self._cache``; ``backward(dout)`` adds the
-parameter gradients into ``.grad`` (so a parameter shared by two layers receives both) and
-returns the input gradient. Parameters, buffers and child layers are plain attributes;
-``named_parameters`` and ``state_dict`` find them in assignment order, with torch's names
+A layer's ``forward`` hands what its backward needs, and its output, to ``self._keep(cache, out)``.
+Its ``backward(dout)`` takes the cache back with ``self._take_cache(dout)``, which refuses a
+gradient not shaped like that output (one check for every layer), adds the parameter gradients
+into ``.grad`` (so a parameter shared by two layers receives both) and returns the input
+gradient. Parameters, buffers and child layers are plain attributes; ``named_parameters`` and
+``state_dict`` find them in assignment order, with torch's names
 (``0.weight``, ``block.1.running_mean``), so torch weights load without renaming.
 """
 
@@ -26,6 +28,7 @@ class Module:
         self.training = True
         self._buffer_names: list[str] = []
         self._cache: Any = None
+        self._out_shape: tuple[int, ...] | None = None
 
     # -- the contract ---------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -37,10 +40,27 @@ class Module:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 
-    def _take_cache(self) -> Any:
-        """The cache of the last forward; a clear error when there was none."""
+    def _keep(self, cache: Any, out: np.ndarray) -> np.ndarray:
+        """Remember ``cache`` for the backward and the shape of ``out``; return ``out``."""
+        self._cache = cache
+        self._out_shape = out.shape
+        return out
+
+    def _take_cache(self, dout: np.ndarray) -> Any:
+        """The cache of the last forward, once ``dout`` is known to be shaped like its output.
+
+        Raises:
+            ValueError: no forward yet, or ``dout`` is not an array of the output's shape.
+        """
+        name = type(self).__name__
         if self._cache is None:
-            raise ValueError(f"{type(self).__name__}.backward called before forward")
+            raise ValueError(f"{name}.backward called before forward")
+        if not isinstance(dout, np.ndarray) or dout.shape != self._out_shape:
+            got = dout.shape if isinstance(dout, np.ndarray) else type(dout).__name__
+            raise ValueError(
+                f"{name}.backward expects a gradient of shape {self._out_shape} (the shape of "
+                f"its last output), got {got}"
+            )
         return self._cache
 
     # -- bookkeeping ----------------------------------------------------------------------
@@ -174,10 +194,3 @@ def check_input(layer: Module, x: np.ndarray, ndims: tuple[int, ...], channels: 
         )
     if channels is not None and x.shape[1] != channels:
         raise ValueError(f"{name} expects {channels} channels at axis 1, got input {x.shape}")
-
-
-def positive_int(name: str, value: int) -> int:
-    """``value`` as an int, or ``ValueError`` unless it is a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cnnlab.core.validate import positive_int
 from cnnlab.scratch.batchnorm import check_eps, check_momentum, update_running
 from cnnlab.scratch.functional.norm import (
     AffineCache,
@@ -21,7 +22,7 @@ from cnnlab.scratch.functional.norm import (
     normalize_backward,
     normalize_forward,
 )
-from cnnlab.scratch.module import Module, check_input, positive_int
+from cnnlab.scratch.module import Module, check_input
 from cnnlab.scratch.parameter import Parameter
 
 
@@ -89,11 +90,10 @@ class LayerNorm(Module):
         weight = None if self.weight is None else self.weight.data
         bias = None if self.bias is None else self.bias.data
         out, affine = affine_forward(xhat, weight, bias, reduce_axes)
-        self._cache = NormLayerCache(norm, None, affine, x.shape)
-        return out
+        return self._keep(NormLayerCache(norm, None, affine, x.shape), out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        cache = self._take_cache()
+        cache = self._take_cache(dout)
         return normalize_backward(_affine_backward(self, dout, cache), cache.norm)
 
     def extra_repr(self) -> str:
@@ -142,11 +142,10 @@ class GroupNorm(Module):
         bias = None if self.bias is None else self.bias.data.reshape(shape)
         reduce_axes = tuple(i for i in range(x.ndim) if i != 1)
         out, affine = affine_forward(xhat, weight, bias, reduce_axes)
-        self._cache = NormLayerCache(norm, None, affine, x.shape)
-        return out
+        return self._keep(NormLayerCache(norm, None, affine, x.shape), out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        cache = self._take_cache()
+        cache = self._take_cache(dout)
         dxhat = _affine_backward(self, dout, cache)
         dx = normalize_backward(dxhat.reshape(cache.norm.xhat.shape), cache.norm)
         return dx.reshape(cache.shape)
@@ -211,11 +210,10 @@ class InstanceNorm2d(Module):
         weight = None if self.weight is None else self.weight.data.reshape(shape)
         bias = None if self.bias is None else self.bias.data.reshape(shape)
         out, affine = affine_forward(xhat, weight, bias, (0, 2, 3))
-        self._cache = NormLayerCache(norm, inv_std, affine, x.shape)
-        return out
+        return self._keep(NormLayerCache(norm, inv_std, affine, x.shape), out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        cache = self._take_cache()
+        cache = self._take_cache(dout)
         dxhat = _affine_backward(self, dout, cache)
         if cache.norm is None:
             return dxhat * cache.inv_std

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlab.core.validate import int_pair
 from cnnlab.scratch.functional.pool import (
     adaptive_avg_pool2d_backward,
     adaptive_avg_pool2d_forward,
@@ -12,7 +13,7 @@ from cnnlab.scratch.functional.pool import (
     max_pool2d_backward,
     max_pool2d_forward,
 )
-from cnnlab.scratch.functional.window import Window2d, to_pair
+from cnnlab.scratch.functional.window import Window2d
 from cnnlab.scratch.module import Module, check_input
 
 
@@ -22,15 +23,15 @@ def _pool_window(
     padding: int | tuple[int, int],
     dilation: int | tuple[int, int] = 1,
 ) -> Window2d:
-    kernel = to_pair("kernel_size", kernel_size)
-    stride_ = kernel if stride is None else to_pair("stride", stride)
-    pad = to_pair("padding", padding, minimum=0)
+    kernel = int_pair("kernel_size", kernel_size)
+    stride_ = kernel if stride is None else int_pair("stride", stride)
+    pad = int_pair("padding", padding, minimum=0)
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
         raise ValueError(
             f"pooling padding must be at most half the kernel size (floor), got padding "
             f"{padding!r} for kernel_size {kernel_size!r}"
         )
-    return Window2d.symmetric(kernel, stride_, pad, to_pair("dilation", dilation))
+    return Window2d.symmetric(kernel, stride_, pad, int_pair("dilation", dilation))
 
 
 class MaxPool2d(Module):
@@ -58,11 +59,11 @@ class MaxPool2d(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_input(self, x, (4,), None)
-        out, self.indices, self._cache = max_pool2d_forward(x, self.window)
-        return out
+        out, self.indices, cache = max_pool2d_forward(x, self.window)
+        return self._keep(cache, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        return max_pool2d_backward(dout, self._take_cache())
+        return max_pool2d_backward(dout, self._take_cache(dout))
 
     def extra_repr(self) -> str:
         w = self.window
@@ -75,7 +76,8 @@ class AvgPool2d(Module):
 
     Math:
         forward: y = (1 / D) sum over the window;  backward: each pixel gets dy / D
-        (the gradient sum is preserved when windows do not overlap)
+        (the gradient sum is preserved, except for the shares of padded positions when they
+        count in D: 100/9 instead of 16 for k3 s1 p1 on a 4x4 input with dy = 1)
 
     Shape:
         (N, C, H, W) -> (N, C, H_out, W_out), H_out = floor((H + 2p - k) / s) + 1
@@ -94,11 +96,11 @@ class AvgPool2d(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_input(self, x, (4,), None)
-        out, self._cache = avg_pool2d_forward(x, self.window, self.count_include_pad)
-        return out
+        out, cache = avg_pool2d_forward(x, self.window, self.count_include_pad)
+        return self._keep(cache, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        return avg_pool2d_backward(dout, self._take_cache())
+        return avg_pool2d_backward(dout, self._take_cache(dout))
 
     def extra_repr(self) -> str:
         w = self.window
@@ -117,15 +119,15 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: int | tuple[int, int]) -> None:
         super().__init__()
-        self.output_size = to_pair("output_size", output_size)
+        self.output_size = int_pair("output_size", output_size)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_input(self, x, (4,), None)
-        out, self._cache = adaptive_avg_pool2d_forward(x, self.output_size)
-        return out
+        out, cache = adaptive_avg_pool2d_forward(x, self.output_size)
+        return self._keep(cache, out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        return adaptive_avg_pool2d_backward(dout, self._take_cache())
+        return adaptive_avg_pool2d_backward(dout, self._take_cache(dout))
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

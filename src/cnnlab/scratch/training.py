@@ -1,7 +1,12 @@
-"""A minimal training loop for scratch models: shuffle, forward, loss, backward, step."""
+"""A minimal training loop for scratch models: shuffle, forward, loss, backward, step.
+
+A loss that becomes NaN or infinite stops the loop at once (:class:`TrainingDiverged`, naming the
+epoch and iteration), as ``cnnlab train`` does, instead of training on through NaN.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,7 +14,24 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnlab.core.accounting import EpochAccounting
-from cnnlab.scratch.module import Module, positive_int
+from cnnlab.core.validate import positive_int
+from cnnlab.scratch.module import Module
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite; ``epoch`` and ``iteration`` say where (1-based).
+
+    ``iteration`` is ``None`` when the evaluation after the epoch found it.
+    """
+
+    def __init__(self, value: float, epoch: int, iteration: int | None, iterations: int) -> None:
+        where = (
+            f"epoch {epoch}, iteration {iteration}/{iterations}"
+            if iteration is not None
+            else f"the evaluation after epoch {epoch}"
+        )
+        super().__init__(f"loss became {value} at {where}; stopped")
+        self.epoch, self.iteration = epoch, iteration
 
 
 @dataclass
@@ -79,36 +101,61 @@ def fit(
 
     Raises:
         ValueError: bad epochs or batch_size (via :class:`EpochAccounting`).
+        TrainingDiverged: the training loss of an iteration, or the test loss, is not finite.
     """
-    x_train, y_train = train
-    accounting = EpochAccounting(len(x_train), batch_size, positive_int("epochs", epochs))
-    accounting.iterations_per_epoch  # noqa: B018 -- validates N and B before training
+    accounting = EpochAccounting(len(train[0]), batch_size, positive_int("epochs", epochs))
+    per_epoch = accounting.iterations_per_epoch  # validates N and B before training
     generator = np.random.default_rng(rng)
     history = History(accounting)
-    for epoch in range(1, epochs + 1):
-        start_time = time.perf_counter()
-        model.train()
-        order = generator.permutation(len(x_train))
-        total_loss, correct = 0.0, 0
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            optimizer.zero_grad()
-            logits = model(x_train[idx])
-            loss = loss_fn(logits, y_train[idx])
-            model.backward(loss_fn.backward())
-            optimizer.step()
-            total_loss += loss * len(idx)
-            correct += int((logits.argmax(axis=1) == y_train[idx]).sum())
-        test_loss, test_acc = evaluate(model, loss_fn, *test)
-        result = EpochResult(
-            epoch,
-            total_loss / len(order),
-            correct / len(order),
-            test_loss,
-            test_acc,
-            time.perf_counter() - start_time,
-        )
-        history.epochs.append(result)
-        if on_epoch is not None:
-            on_epoch(result)
+    # Overflow on the way to a non-finite loss is reported once, by TrainingDiverged, not by a
+    # RuntimeWarning from every layer it passes through.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(1, epochs + 1):
+            result = _train_epoch(
+                model, loss_fn, optimizer, train, test, batch_size, generator, epoch, per_epoch
+            )
+            history.epochs.append(result)
+            if on_epoch is not None:
+                on_epoch(result)
     return history
+
+
+def _train_epoch(
+    model: Module,
+    loss_fn,
+    optimizer,
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    batch_size: int,
+    generator: np.random.Generator,
+    epoch: int,
+    per_epoch: int,
+) -> EpochResult:
+    """One pass over the shuffled training set, then the evaluation on the test set."""
+    x_train, y_train = train
+    start_time = time.perf_counter()
+    model.train()
+    order = generator.permutation(len(x_train))
+    total_loss, correct = 0.0, 0
+    for iteration, start in enumerate(range(0, len(order), batch_size), 1):
+        idx = order[start : start + batch_size]
+        optimizer.zero_grad()
+        logits = model(x_train[idx])
+        loss = loss_fn(logits, y_train[idx])
+        if not math.isfinite(loss):
+            raise TrainingDiverged(loss, epoch, iteration, per_epoch)
+        model.backward(loss_fn.backward())
+        optimizer.step()
+        total_loss += loss * len(idx)
+        correct += int((logits.argmax(axis=1) == y_train[idx]).sum())
+    test_loss, test_acc = evaluate(model, loss_fn, *test)
+    if not math.isfinite(test_loss):
+        raise TrainingDiverged(test_loss, epoch, None, per_epoch)
+    return EpochResult(
+        epoch,
+        total_loss / len(order),
+        correct / len(order),
+        test_loss,
+        test_acc,
+        time.perf_counter() - start_time,
+    )

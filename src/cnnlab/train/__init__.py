@@ -2,9 +2,16 @@
 
 from cnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from cnnlab.train.config import TrainConfig
-from cnnlab.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted, train
+from cnnlab.train.trainer import (
+    RunDirectoryError,
+    Trainer,
+    TrainingDiverged,
+    TrainingInterrupted,
+    train,
+)
 
 __all__ = [
+    "RunDirectoryError",
     "TrainConfig",
     "Trainer",
     "TrainingDiverged",

@@ -47,13 +47,11 @@ def read_metrics_csv(path: Path) -> list[EpochMetrics]:
 
 def plot_curves(path: Path, rows: list[EpochMetrics], title: str = "") -> None:
     """Loss and accuracy per epoch, train and validation, side by side."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     epochs = [r.epoch for r in rows]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))
+    ax_loss, ax_acc = fig.subplots(1, 2)
     ax_loss.plot(epochs, [r.train_loss for r in rows], "o-", label="train")
     ax_loss.plot(epochs, [r.val_loss for r in rows], "s-", label="validation")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
@@ -67,4 +65,3 @@ def plot_curves(path: Path, rows: list[EpochMetrics], title: str = "") -> None:
         fig.suptitle(title)
     fig.tight_layout()
     atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))
-    plt.close(fig)

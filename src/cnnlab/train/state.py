@@ -31,9 +31,15 @@ def default_run_dir(config: TrainConfig) -> Path:
 
 
 def rng_state() -> dict[str, Any]:
+    """Every global generator's state, as tensors and plain Python values.
+
+    Plain values load with ``torch.load(weights_only=True)``: NumPy's key array is stored as an
+    int64 tensor, Python's state as its tuple of ints.
+    """
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
     state = {
         "torch": torch.get_rng_state(),
-        "numpy": np.random.get_state(),
+        "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached),
         "python": random.getstate(),
     }
     if torch.cuda.is_available():
@@ -42,9 +48,14 @@ def rng_state() -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore :func:`rng_state` (also the NumPy arrays of checkpoints of the first format)."""
     torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
+    kind, keys, *rest = state["numpy"]
+    if isinstance(keys, torch.Tensor):
+        keys = keys.numpy().astype(np.uint32)
+    np.random.set_state((kind, keys, *rest))
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 

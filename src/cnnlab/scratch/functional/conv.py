@@ -71,8 +71,10 @@ def conv2d_forward(
             f"(weight {weight.shape}, groups={groups}), got input of shape {x.shape}"
         )
     ho, wo = window.checked_output_size(h, w)
-    cols = im2col(x, window, (ho, wo), batch_last=True).reshape(groups, -1, n * ho * wo)
-    y = np.matmul(weight.reshape(groups, c_out // groups, -1), cols)
+    # Explicit sizes, never -1: an empty batch (N = 0) has nothing to infer -1 from.
+    k = weight[0].size  # C_in/G * kH * kW
+    cols = im2col(x, window, (ho, wo), batch_last=True).reshape(groups, k, n * ho * wo)
+    y = np.matmul(weight.reshape(groups, c_out // groups, k), cols)
     out = _to_nchw(y, n, c_out, (ho, wo))
     if bias is not None:
         out += bias.reshape(1, -1, 1, 1)
@@ -97,10 +99,11 @@ def conv2d_backward(
     n = dout.shape[0]
     c_out, c_in_g, _, _ = weight.shape
     dy = _from_nchw(dout, groups)
+    k = weight[0].size
     # dW_g = dY_g @ cols_g^T, computed as (cols_g @ dY_g^T)^T: OpenBLAS is much faster with
     # the long N*H_out*W_out axis as the inner dimension of a tall-skinny product this way
     dweight = np.matmul(cols, dy.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(weight.shape)
-    dcols = np.matmul(weight.reshape(groups, c_out // groups, -1).transpose(0, 2, 1), dy)
+    dcols = np.matmul(weight.reshape(groups, c_out // groups, k).transpose(0, 2, 1), dy)
     dx = col2im(
         _batch_first(dcols, n, groups * c_in_g, window.kernel, out_size), input_size, window
     )
@@ -165,7 +168,8 @@ def conv_transpose2d_forward(
             f"check padding {window.padding} against kernel {window.kernel}"
         )
     xg = _from_nchw(x, groups)
-    cols = np.matmul(weight.reshape(groups, c_in // groups, -1).transpose(0, 2, 1), xg)
+    k = weight[0].size  # C_out/G * kH * kW
+    cols = np.matmul(weight.reshape(groups, c_in // groups, k).transpose(0, 2, 1), xg)
     out = np.ascontiguousarray(
         col2im(_batch_first(cols, n, c_out, window.kernel, (h, w)), (ho, wo), window)
     )
@@ -189,8 +193,9 @@ def conv_transpose2d_backward(
     xg, weight, (h, w), _, window, groups, has_bias = cache
     n = dout.shape[0]
     c_in = weight.shape[0]
-    dcols = im2col(dout, window, (h, w), batch_last=True).reshape(groups, -1, n * h * w)
-    dx = np.matmul(weight.reshape(groups, c_in // groups, -1), dcols)
+    k = weight[0].size
+    dcols = im2col(dout, window, (h, w), batch_last=True).reshape(groups, k, n * h * w)
+    dx = np.matmul(weight.reshape(groups, c_in // groups, k), dcols)
     dweight = np.matmul(dcols, xg.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(weight.shape)
     dbias = dout.sum(axis=(0, 2, 3)) if has_bias else None
     return _to_nchw(dx, n, c_in, (h, w)), dweight, dbias

@@ -21,25 +21,6 @@ from numpy.lib.stride_tricks import as_strided
 Pair = tuple[int, int]
 
 
-def to_pair(name: str, value: int | tuple[int, int], minimum: int = 1) -> Pair:
-    """``3 -> (3, 3)``; ``(3, 1) -> (3, 1)``; validates integers ``>= minimum``.
-
-    Raises:
-        ValueError: not an int or a pair of ints, or a value below ``minimum``.
-    """
-    pair = (value, value) if isinstance(value, (int, np.integer)) else value
-    ok = (
-        isinstance(pair, (tuple, list))
-        and len(pair) == 2
-        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair)
-    )
-    if not ok or isinstance(value, bool):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 @dataclass(frozen=True)
 class Window2d:
     """Where the windows sit: kernel, stride, padding (top, bottom, left, right) and dilation.

@@ -11,7 +11,7 @@ from cnnlab.scratch.optim.adadelta import Adadelta
 from cnnlab.scratch.optim.adagrad import Adagrad
 from cnnlab.scratch.optim.adam import Adam
 from cnnlab.scratch.optim.adamax import Adamax
-from cnnlab.scratch.optim.factory import OPTIMIZERS, RuleSpec, create_optimizer
+from cnnlab.scratch.optim.factory import OPTIMIZERS, RULES, OptimizerSpec, create_optimizer
 from cnnlab.scratch.optim.nadam import NAdam
 from cnnlab.scratch.optim.optimizer import Optimizer
 from cnnlab.scratch.optim.rmsprop import RMSprop
@@ -19,6 +19,7 @@ from cnnlab.scratch.optim.sgd import SGD
 
 __all__ = [
     "OPTIMIZERS",
+    "RULES",
     "SGD",
     "AdaBound",
     "Adadelta",
@@ -27,7 +28,7 @@ __all__ = [
     "Adamax",
     "NAdam",
     "Optimizer",
+    "OptimizerSpec",
     "RMSprop",
-    "RuleSpec",
     "create_optimizer",
 ]

@@ -8,14 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from cnnlab.core.optimizers import check_base_lr
 from cnnlab.scratch.optim.optimizer import (
     Optimizer,
     ParamsArg,
     apply_weight_decay,
-    check_betas,
-    check_eps,
-    check_lr,
-    check_nonnegative,
 )
 from cnnlab.scratch.parameter import Parameter
 
@@ -80,23 +77,9 @@ class AdaBound(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _check(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_betas(group["betas"])
-        check_nonnegative("final_lr", group["final_lr"])
-        gamma = group["gamma"]
-        if not (isinstance(gamma, (int, float)) and 0 < gamma < 1):
-            raise ValueError(f"gamma must be in (0, 1), got {gamma!r}")
-        check_eps(group["eps"])
-        check_nonnegative("weight_decay", group["weight_decay"])
-
     def _init_group(self, group: dict[str, Any]) -> None:
         group.setdefault("base_lr", group["lr"])
-        if not group["base_lr"] > 0:
-            raise ValueError(
-                f"AdaBound needs a base lr > 0 (final_lr is scaled by lr / base_lr), "
-                f"got {group['base_lr']!r}"
-            )
+        check_base_lr(group["base_lr"])
 
     def _update(
         self, param: Parameter, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

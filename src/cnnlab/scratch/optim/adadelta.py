@@ -9,10 +9,6 @@ import numpy as np
 from cnnlab.scratch.optim.optimizer import (
     Optimizer,
     ParamsArg,
-    check_eps,
-    check_lr,
-    check_nonnegative,
-    check_unit_interval,
 )
 from cnnlab.scratch.parameter import Parameter
 
@@ -51,12 +47,6 @@ class Adadelta(Optimizer):
     ) -> None:
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay}
         super().__init__(params, defaults)
-
-    def _check(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_unit_interval("rho", group["rho"])
-        check_eps(group["eps"])
-        check_nonnegative("weight_decay", group["weight_decay"])
 
     def _update(
         self, param: Parameter, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

@@ -9,9 +9,6 @@ import numpy as np
 from cnnlab.scratch.optim.optimizer import (
     Optimizer,
     ParamsArg,
-    check_eps,
-    check_lr,
-    check_nonnegative,
 )
 from cnnlab.scratch.parameter import Parameter
 
@@ -57,12 +54,6 @@ class Adagrad(Optimizer):
             "eps": eps,
         }
         super().__init__(params, defaults)
-
-    def _check(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_eps(group["eps"])
-        for name in ("lr_decay", "weight_decay", "initial_accumulator_value"):
-            check_nonnegative(name, group[name])
 
     def _update(
         self, param: Parameter, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

@@ -11,10 +11,6 @@ from cnnlab.scratch.optim.optimizer import (
     Optimizer,
     ParamsArg,
     apply_weight_decay,
-    check_betas,
-    check_eps,
-    check_lr,
-    check_nonnegative,
 )
 from cnnlab.scratch.parameter import Parameter
 
@@ -71,12 +67,6 @@ class Adam(Optimizer):
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
-
-    def _check(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_betas(group["betas"])
-        check_eps(group["eps"])
-        check_nonnegative("weight_decay", group["weight_decay"])
 
     def _update(
         self, param: Parameter, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

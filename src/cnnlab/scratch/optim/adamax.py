@@ -9,10 +9,6 @@ import numpy as np
 from cnnlab.scratch.optim.optimizer import (
     Optimizer,
     ParamsArg,
-    check_betas,
-    check_eps,
-    check_lr,
-    check_nonnegative,
 )
 from cnnlab.scratch.parameter import Parameter
 
@@ -49,12 +45,6 @@ class Adamax(Optimizer):
     ) -> None:
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
         super().__init__(params, defaults)
-
-    def _check(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_betas(group["betas"])
-        check_eps(group["eps"])
-        check_nonnegative("weight_decay", group["weight_decay"])
 
     def _update(
         self, param: Parameter, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

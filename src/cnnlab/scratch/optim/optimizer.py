@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnlab.core.optimizers import check_hyperparameters
 from cnnlab.scratch.parameter import Parameter
 
 ParamsArg = Iterable[Parameter] | Iterable[Mapping[str, Any]]
@@ -99,8 +100,11 @@ class Optimizer:
 
     # ------------------------------------------------------------------ subclass hooks
     def _check(self, group: dict[str, Any]) -> None:
-        """Raise ``ValueError`` if a hyperparameter of ``group`` is out of range."""
-        check_lr(group["lr"])
+        """Raise ``ValueError`` (an ``InvalidArgument`` naming it) if a hyperparameter of
+        ``group`` is out of range or not finite: the ranges both tiers share, by torch's names
+        (:func:`cnnlab.core.optimizers.check_hyperparameters`). Subclasses add what ties two
+        hyperparameters together."""
+        check_hyperparameters({k: v for k, v in group.items() if k != "params"})
 
     def _init_group(self, group: dict[str, Any]) -> None:
         """Fill in per-group values derived at construction (AdaBound's base lr)."""
@@ -118,7 +122,7 @@ class Optimizer:
         return "\n".join([*lines, ")"])
 
 
-# ---------------------------------------------------------------------- shared range checks
+# ---------------------------------------------------------------------- shared update steps
 def apply_weight_decay(param: Parameter, grad: np.ndarray, group: dict[str, Any]) -> np.ndarray:
     """The weight-decay step shared by the Adam family; returns the gradient to use.
 
@@ -133,33 +137,3 @@ def apply_weight_decay(param: Parameter, grad: np.ndarray, group: dict[str, Any]
         param.data *= 1 - group["lr"] * wd
         return grad
     return grad + wd * param.data
-
-
-def check_lr(lr: float) -> None:
-    if not (isinstance(lr, (int, float, np.floating)) and lr >= 0):
-        raise ValueError(f"lr must be a number >= 0, got {lr!r}")
-
-
-def check_eps(eps: float) -> None:
-    if not (isinstance(eps, (int, float, np.floating)) and eps > 0):
-        raise ValueError(f"eps must be a number > 0, got {eps!r}")
-
-
-def check_nonnegative(name: str, value: float) -> None:
-    if not (isinstance(value, (int, float, np.floating)) and value >= 0):
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-
-
-def check_unit_interval(name: str, value: float) -> None:
-    """``value`` in [0, 1) (betas, rho, alpha)."""
-    if not (isinstance(value, (int, float, np.floating)) and 0 <= value < 1):
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-
-
-def check_betas(betas: tuple[float, float]) -> None:
-    try:
-        beta1, beta2 = betas
-    except (TypeError, ValueError):
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
-    check_unit_interval("betas[0]", beta1)
-    check_unit_interval("betas[1]", beta2)

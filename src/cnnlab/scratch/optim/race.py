@@ -7,72 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnlab.core.names import unknown_name_message
-from cnnlab.scratch.optim.factory import OPTIMIZERS, create_optimizer
+from cnnlab.core.optimizers import OPTIMIZERS, get_optimizer_spec, race_lr
+from cnnlab.core.validate import InvalidArgument, positive_int
+from cnnlab.scratch.optim.factory import create_optimizer
 from cnnlab.scratch.optim.landscapes import LANDSCAPES, Landscape
 from cnnlab.scratch.parameter import Parameter
-
-# Learning rates that let every rule make visible progress within a few hundred steps; the
-# same rate cannot serve all twelve (AdaDelta's first steps are ~sqrt(eps) = 1e-3 whatever
-# the scale, so Rosenbrock's long valley wants lr = 5, SGD on
-# Rosenbrock's valley walls needs lr ~ 1e-3).
-RACE_LR: dict[str, dict[str, float]] = {
-    "rosenbrock": {
-        "sgd": 1e-3,
-        "minibatch": 1e-3,
-        "momentum": 2e-4,
-        "nesterov": 2e-4,
-        "adagrad": 0.5,
-        "adadelta": 5.0,
-        "rmsprop": 1e-2,
-        "adam": 5e-2,
-        "adamax": 5e-2,
-        "nadam": 5e-2,
-        "amsgrad": 5e-2,
-        "adabound": 5e-2,
-    },
-    "beale": {
-        "sgd": 5e-3,
-        "minibatch": 5e-3,
-        "momentum": 1e-3,
-        "nesterov": 1e-3,
-        "adagrad": 0.5,
-        "adadelta": 1.0,
-        "rmsprop": 1e-2,
-        "adam": 5e-2,
-        "adamax": 5e-2,
-        "nadam": 5e-2,
-        "amsgrad": 5e-2,
-        "adabound": 5e-2,
-    },
-    "saddle": {
-        "sgd": 2e-2,
-        "minibatch": 2e-2,
-        "momentum": 5e-3,
-        "nesterov": 5e-3,
-        "adagrad": 0.3,
-        "adadelta": 1.0,
-        "rmsprop": 1e-2,
-        "adam": 3e-2,
-        "adamax": 3e-2,
-        "nadam": 3e-2,
-        "amsgrad": 3e-2,
-        "adabound": 3e-2,
-    },
-    "himmelblau": {
-        "sgd": 5e-3,
-        "minibatch": 5e-3,
-        "momentum": 1e-3,
-        "nesterov": 1e-3,
-        "adagrad": 0.5,
-        "adadelta": 1.0,
-        "rmsprop": 2e-2,
-        "adam": 5e-2,
-        "adamax": 5e-2,
-        "nadam": 5e-2,
-        "amsgrad": 5e-2,
-        "adabound": 5e-2,
-    },
-}
 
 
 @dataclass
@@ -114,20 +53,28 @@ def run_race(
     Args:
         function: a name in :data:`LANDSCAPES`.
         steps: number of updates (>= 1).
-        optimizers: names from the notes (default: all twelve).
-        lrs: learning rates overriding :data:`RACE_LR` for this landscape.
+        optimizers: names from the notes (default: all twelve); at least one.
+        lrs: learning rates overriding the name table's race learning rates
+            (:attr:`cnnlab.core.optimizers.OptimizerSpec.race_lr`) for this landscape.
 
     Returns:
         name -> :class:`Trajectory`, in the order of ``optimizers``.
+
+    Raises:
+        ValueError: an unknown function or optimizer, no optimizer, ``steps`` < 1, or an
+            optimizer with neither a race learning rate for ``function`` nor one in ``lrs``.
     """
     landscape = get_landscape(function)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    positive_int("steps", steps)
     names = list(OPTIMIZERS) if optimizers is None else list(optimizers)
+    if not names:
+        raise InvalidArgument(
+            "optimizers", f"optimizers must name at least one optimizer, got {optimizers!r}"
+        )
     for name in names:
-        if name not in OPTIMIZERS:
-            raise ValueError(unknown_name_message("optimizer", name, OPTIMIZERS))
-    chosen = {**RACE_LR[function], **(lrs or {})}
+        get_optimizer_spec(name)
+    lrs = lrs or {}
+    chosen = {name: lrs[name] if name in lrs else race_lr(name, function) for name in names}
     out: dict[str, Trajectory] = {}
     for name in names:
         point = Parameter(np.array(landscape.start, dtype=np.float64))

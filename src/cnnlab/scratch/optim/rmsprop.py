@@ -9,10 +9,6 @@ import numpy as np
 from cnnlab.scratch.optim.optimizer import (
     Optimizer,
     ParamsArg,
-    check_eps,
-    check_lr,
-    check_nonnegative,
-    check_unit_interval,
 )
 from cnnlab.scratch.parameter import Parameter
 
@@ -20,7 +16,7 @@ from cnnlab.scratch.parameter import Parameter
 class RMSprop(Optimizer):
     r"""RMSProp, optionally centred and with momentum, exactly as ``torch.optim.RMSprop``.
 
-    Math (the notes' S_dW = beta * S_dW + (1 - beta) dW^2, W -= alpha dW / sqrt(S_dW + eps)):
+    Math (the notes' S_dW = beta * S_dW + (1 - beta) dW^2, W = W - alpha dW / sqrt(S_dW): no eps):
         g_t = grad + weight_decay * theta_{t-1}
         v_t = alpha * v_{t-1} + (1 - alpha) * g_t^2
         centred:   a_t = alpha * a_{t-1} + (1 - alpha) * g_t;   s_t = sqrt(v_t - a_t^2) + eps
@@ -29,8 +25,9 @@ class RMSprop(Optimizer):
         momentum = 0: theta_t = theta_{t-1} - lr * g_t / s_t
 
     PyTorch versus the notes: the decay is called ``alpha`` (the notes' beta, default 0.99,
-    not 0.9), eps sits *outside* the square root, and there is no bias correction (v_0 = 0
-    makes the first steps large: about lr / sqrt(1 - alpha) = 10 lr).
+    not 0.9), torch adds eps *outside* the square root where the notes have none (with
+    ``eps=0`` the two agree), and there is no bias correction (v_0 = 0 makes the first steps
+    large: about lr / sqrt(1 - alpha) = 10 lr).
 
     Args:
         params: parameters or parameter groups.
@@ -64,13 +61,6 @@ class RMSprop(Optimizer):
             "centered": centered,
         }
         super().__init__(params, defaults)
-
-    def _check(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_unit_interval("alpha", group["alpha"])
-        check_eps(group["eps"])
-        check_nonnegative("weight_decay", group["weight_decay"])
-        check_nonnegative("momentum", group["momentum"])
 
     def _update(
         self, param: Parameter, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

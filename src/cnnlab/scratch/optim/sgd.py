@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from cnnlab.scratch.optim.optimizer import Optimizer, ParamsArg, check_lr, check_nonnegative
+from cnnlab.scratch.optim.optimizer import Optimizer, ParamsArg
 from cnnlab.scratch.parameter import Parameter
 
 
@@ -61,10 +61,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_nonnegative("momentum", group["momentum"])
-        check_nonnegative("dampening", group["dampening"])
-        check_nonnegative("weight_decay", group["weight_decay"])
+        super()._check(group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
                 "nesterov=True needs momentum > 0 and dampening = 0, got "

@@ -8,22 +8,28 @@ gradient-magnitude channels over the proposal enlarged 1.6x for context, standar
 applied to 40 others per object; a second ridge predicts each regressed box's IoU with its object
 from the same feature and serves as the NMS score. Training and test proposals come from the same
 three objects of one image, so this shows the mechanics, not how a detector generalises.
+
+The figure is drawn on a ``matplotlib.figure.Figure`` (no pyplot state, the global backend is left
+alone) and written atomically: an interrupted run never leaves half a PNG behind.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from cnnlab.detection.box_ops import box_iou
-from cnnlab.detection.coder import decode_boxes
-from cnnlab.detection.nms import nms
-from cnnlab.detection.regressor import BoxRegressor
-from cnnlab.detection.roi import roi_align
+from cnnlab.core.files import atomic_write, check_output_file
+from cnnlab.core.validate import non_negative_int, number, positive_int
+from cnnlab.detection import BoxRegressor, box_iou, decode_boxes, nms, roi_align
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 IMAGE = "china.jpg"
 GROUND_TRUTH = {  # (x1, y1, x2, y2) in pixels of the 427 x 640 image, drawn by hand
@@ -31,6 +37,9 @@ GROUND_TRUTH = {  # (x1, y1, x2, y2) in pixels of the 427 x 640 image, drawn by 
     "island": (425.0, 222.0, 502.0, 242.0),
     "tree": (545.0, 135.0, 640.0, 427.0),
 }
+MAX_PROPOSALS_PER_BOX = 1000
+"""Most proposals drawn per object, for training or testing (the features of 3 x 1000 fit in
+a few MB)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,7 @@ class BoxesDemo:
     scores: Tensor  # (N,) predicted IoU of each regressed box, the NMS score
     keep: Tensor  # (K,) indices of the NMS survivors among the regressed boxes
     iou_threshold: float
+    alpha: float = 1000.0  # the ridge penalty lambda
 
     @property
     def iou_before(self) -> float:
@@ -117,50 +127,89 @@ def proposal_features(
 
 def run_boxes_demo(
     seed: int = 0,
-    train_per_box: int = 200,
-    test_per_box: int = 40,
-    sigma: float = 0.15,
+    proposals: int = 40,
+    jitter: float = 0.15,
     iou_threshold: float = 0.3,
+    train_proposals: int = 200,
     alpha: float = 1000.0,
 ) -> BoxesDemo:
-    """Jitter, regress and suppress; see the module docstring for the recipe."""
+    """Jitter, regress and suppress; see the module docstring for the recipe.
+
+    The arguments are checked before anything is loaded; they are named as the flags of
+    ``cnnlab boxes-demo``, so an error names the flag there.
+
+    Args:
+        seed: seed of the jitter (the test proposals use ``seed + 1``).
+        proposals: test proposals per object, regressed and suppressed (1 to 1000).
+        jitter: standard deviation of the random offsets ``t`` of the proposals, in (0, 1].
+        iou_threshold: NMS drops a box whose IoU with a better kept box exceeds this.
+        train_proposals: proposals per object that train the regressor (1 to 1000).
+        alpha: the ridge penalty lambda of both regressions.
+    """
     from sklearn.linear_model import Ridge
+
+    seed = non_negative_int("seed", seed)
+    proposals = positive_int("proposals", proposals, maximum=MAX_PROPOSALS_PER_BOX)
+    jitter = number("jitter", jitter, minimum=0, exclusive_minimum=True, maximum=1)
+    iou_threshold = number("iou_threshold", iou_threshold, minimum=0, maximum=1)
+    train_proposals = positive_int(
+        "train_proposals", train_proposals, maximum=MAX_PROPOSALS_PER_BOX
+    )
+    regressor = BoxRegressor(alpha=alpha)
 
     image, gt = load_scene()
     size = image.shape[:2]
     feature_map = image_feature_map(image)
-    train, train_owner = jitter_boxes(gt, train_per_box, sigma, seed, size)
-    test, test_owner = jitter_boxes(gt, test_per_box, sigma, seed + 1, size)
+    train, train_owner = jitter_boxes(gt, train_proposals, jitter, seed, size)
+    test, test_owner = jitter_boxes(gt, proposals, jitter, seed + 1, size)
     phi_train = proposal_features(feature_map, train)
     mean, std = phi_train.mean(0), phi_train.std(0) + 1e-8
     phi_train, phi_test = (
         (phi_train - mean) / std,
         (proposal_features(feature_map, test) - mean) / std,
     )
-    regressor = BoxRegressor(alpha=alpha).fit(phi_train, train, gt[train_owner])
+    regressor.fit(phi_train, train, gt[train_owner])
     quality = box_iou(regressor.predict(phi_train, train), gt[train_owner]).diagonal()
-    scorer = Ridge(alpha=alpha).fit(phi_train, quality.numpy())
+    scorer = Ridge(alpha=regressor.alpha).fit(phi_train, quality.numpy())
     regressed = regressor.predict(phi_test, test)
     scores = torch.from_numpy(scorer.predict(phi_test))
     keep = nms(regressed, scores, iou_threshold)
-    return BoxesDemo(image, gt, test, test_owner, regressed, scores, keep, iou_threshold)
+    return BoxesDemo(
+        image, gt, test, test_owner, regressed, scores, keep, iou_threshold, regressor.alpha
+    )
 
 
-def plot_boxes_demo(demo: BoxesDemo, path: str | Path) -> Path:
-    """Three panels: proposals, regressed boxes, NMS survivors, each over the ground truth."""
-    import matplotlib
+def figure_formats() -> frozenset[str]:
+    """The file endings matplotlib can write (``.png``, ``.pdf``, ``.svg``, ...)."""
+    from matplotlib.backend_bases import FigureCanvasBase
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    return frozenset(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes())
+
+
+def _draw(ax: Axes, boxes: Tensor, colour: str, width: float, alpha: float = 1.0) -> None:
     from matplotlib.patches import Rectangle
 
-    def draw(ax, boxes: Tensor, colour: str, width: float, alpha: float = 1.0) -> None:
-        for x1, y1, x2, y2 in boxes.tolist():
-            ax.add_patch(
-                Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, ec=colour, lw=width, alpha=alpha)
-            )
+    for x1, y1, x2, y2 in boxes.tolist():
+        ax.add_patch(
+            Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, ec=colour, lw=width, alpha=alpha)
+        )
 
-    fig, axes = plt.subplots(1, 3, figsize=(18, 4.8), constrained_layout=True)
+
+def plot_boxes_demo(demo: BoxesDemo, path: str | os.PathLike[str]) -> Path:
+    """Three panels: proposals, regressed boxes, NMS survivors, each over the ground truth.
+
+    Args:
+        demo: the result of :func:`run_boxes_demo`.
+        path: the figure to write; its ending picks the format (``.png``, ``.pdf``, ``.svg``,
+            ... as matplotlib supports). ``~`` is expanded; the path is checked before drawing.
+
+    Returns:
+        The path written.
+    """
+    from matplotlib.figure import Figure
+
+    out = check_output_file("path", path, figure_formats())
+    fig = Figure(figsize=(18, 4.8), layout="constrained")
     panels = [
         (
             demo.proposals,
@@ -185,18 +234,18 @@ def plot_boxes_demo(demo: BoxesDemo, path: str | Path) -> Path:
             f"(IoU > {demo.iou_threshold:g} dropped)",
         ),
     ]
-    for ax, (boxes, colour, width, alpha, title) in zip(axes, panels, strict=True):
+    for ax, (boxes, colour, width, alpha, title) in zip(fig.subplots(1, 3), panels, strict=True):
         ax.imshow(demo.image)
-        draw(ax, boxes, colour, width, alpha)
-        draw(ax, demo.gt_boxes, "lime", 2.0)
+        _draw(ax, boxes, colour, width, alpha)
+        _draw(ax, demo.gt_boxes, "lime", 2.0)
         ax.set_title(title, fontsize=11)
         ax.axis("off")
     fig.suptitle(
-        "R-CNN box regression (ridge, lambda = 1000, on RoI-Align features of each proposal) "
+        f"R-CNN box regression (ridge, lambda = {demo.alpha:g}, on RoI-Align features of each "
+        "proposal) "
         "and NMS; ground truth in green",
         fontsize=12,
     )
-    path = Path(path)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    fmt = out.suffix[1:].lower()
+    atomic_write(out, lambda f: fig.savefig(f, format=fmt, dpi=90))
+    return out
