@@ -14,9 +14,9 @@ from cnnlab.train import TrainConfig, Trainer
 
 @pytest.fixture(scope="session")
 def digits_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A digits_cnn run directory trained for 3 epochs (about 99% validation accuracy)."""
+    """A digits_cnn run directory trained for 2 epochs (about 99% validation accuracy)."""
     out = tmp_path_factory.mktemp("compress") / "digits"
-    config = TrainConfig(epochs=3, batch_size=64, seed=0, device="cpu", out=str(out))
+    config = TrainConfig(epochs=2, batch_size=64, seed=0, device="cpu", out=str(out))
     Trainer(config, console=Console(quiet=True)).fit()
     return out
 
