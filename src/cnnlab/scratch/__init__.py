@@ -3,7 +3,7 @@
 Imports NumPy only, never torch (a test checks); PyTorch is the oracle in the tests.
 """
 
-from cnnlab.scratch import functional, init
+from cnnlab.scratch import functional, init, quant
 from cnnlab.scratch.activation import (
     ELU,
     GELU,
@@ -69,6 +69,7 @@ __all__ = [
     "gradcheck",
     "init",
     "nms",
+    "quant",
     "roi_pool",
     "weight_norm",
 ]
