@@ -110,3 +110,21 @@ def test_mse_matches_torch(close, n, d, reduction, seed) -> None:
 def test_bad_input_raises(call, match) -> None:
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [
+        ("MSELoss", np.zeros((0, 3))),
+        ("CrossEntropyLoss", np.zeros((0,), dtype=np.int64)),
+    ],
+    ids=["mse", "cross_entropy"],
+)
+def test_empty_batch_mean_is_nan_as_torch(name: str, target: np.ndarray) -> None:
+    """A mean over no samples is NaN in torch; ours says the same instead of dividing by zero."""
+    prediction = np.zeros((0, 3))
+    ours = getattr(scratch, name)()
+    loss = ours(prediction, target)
+    ref = getattr(torch.nn, name)()(torch.from_numpy(prediction), torch.from_numpy(target))
+    assert np.isnan(loss) and torch.isnan(ref)
+    assert ours.backward().shape == prediction.shape

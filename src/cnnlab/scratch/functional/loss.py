@@ -11,11 +11,15 @@ from cnnlab.core.validate import one_of
 from cnnlab.scratch.functional.activation import sigmoid
 
 # reduction -> scale of the per-element losses (given the number of samples)
-REDUCTIONS: dict[str, object] = {"mean": lambda count: 1.0 / count, "sum": lambda count: 1.0}
+# (the mean over no elements is NaN, as in torch)
+REDUCTIONS: dict[str, object] = {
+    "mean": lambda count: 1.0 / count if count else float("nan"),
+    "sum": lambda count: 1.0,
+}
 
 
 def reduction_scale(reduction: str, count: int) -> float:
-    """``1 / count`` for ``'mean'``, ``1`` for ``'sum'``.
+    """``1 / count`` for ``'mean'`` (NaN when ``count`` is 0, as torch), ``1`` for ``'sum'``.
 
     Raises:
         ValueError: unknown reduction.
