@@ -90,3 +90,17 @@ def test_every_chapter_linked_exists() -> None:
             elif anchor and anchor not in anchors(path):
                 missing.append(f"{zh}: {page}#{anchor}")
     assert missing == []
+
+
+def test_search_keeps_the_chinese_terms_whole() -> None:
+    """The site's Chinese search segments text with jieba; its user dictionary holds every
+    glossary term written in Chinese characters only, so 感受野 is one word, not 感受 + 野."""
+    path = DOCS / "hooks" / "jieba_terms.txt"
+    entries = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
+    assert all(len(e) == 2 and e[1].isdigit() for e in entries)
+    words = {e[0] for e in entries}
+    for zh, *_ in rows():
+        for part in re.sub(r"（.*?）", "", zh).split(" / "):
+            part = part.strip().replace("-", "")
+            if re.fullmatch(r"[\u4e00-\u9fff]{2,}", part):
+                assert part in words, part
