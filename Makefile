@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test lint format bench clean docs docs-serve
+.PHONY: demo test lint format bench clean docs docs-serve figures
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ DOCS_CHECK = $(PY) -c "import mkdocs, material, mkdocs_static_i18n, mkdocstrings
 docs: $(VENV)/.installed-docs
 	@$(DOCS_CHECK)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+# The book's figures made by code (docs/snippets/*/figure_*.py), rewritten under docs/img/.
+figures: $(VENV)/.installed
+	cd docs && for f in snippets/*/figure_*.py; do MPLBACKEND=Agg $(abspath $(PY)) $$f || exit 1; done
 
 docs-serve: $(VENV)/.installed-docs
 	@$(DOCS_CHECK)
