@@ -70,6 +70,24 @@ def test_translation_runs_the_same_code(translation: Path) -> None:
     assert includes(translation) == includes(english)
 
 
+def heading_ids(chapter: Path) -> list[str]:
+    """The anchors of the chapter's headings: an explicit ``{#id}`` or the site's slug."""
+    slugify = pytest.importorskip("pymdownx.slugs").slugify(case="lower")
+    text = re.sub(r"^```.*?^```", "", chapter.read_text(), flags=re.MULTILINE | re.DOTALL)
+    ids = []
+    for heading in re.findall(r"^#{2,6} (.+?)\s*$", text, re.MULTILINE):
+        explicit = re.search(r"\{#([^}\s]+)\}$", heading)
+        ids.append(explicit.group(1) if explicit else slugify(heading, "-"))
+    return ids
+
+
+@pytest.mark.parametrize("translation", TRANSLATIONS, ids=[p.stem for p in TRANSLATIONS])
+def test_translation_keeps_the_english_anchors(translation: Path) -> None:
+    """A link to chapter.md#anchor lands on the same section in either language."""
+    english = DOCS / translation.name.replace(".zh.md", ".md")
+    assert set(heading_ids(english)) <= set(heading_ids(translation))
+
+
 def test_snippets_are_all_included() -> None:
     used = {name for chapter in CHAPTERS for name in includes(chapter)}
     on_disk = {p.relative_to(SNIPPETS).as_posix() for p in SNIPPETS.rglob("*.py")}
