@@ -71,12 +71,12 @@ def test_translation_runs_the_same_code(translation: Path) -> None:
 
 
 def heading_ids(chapter: Path) -> list[str]:
-    """The anchors of the chapter's headings: an explicit ``{#id}`` or the site's slug."""
+    """The anchors of the chapter's headings: an explicit ``{ #id }`` or the site's slug."""
     slugify = pytest.importorskip("pymdownx.slugs").slugify(case="lower")
     text = re.sub(r"^```.*?^```", "", chapter.read_text(), flags=re.MULTILINE | re.DOTALL)
     ids = []
     for heading in re.findall(r"^#{2,6} (.+?)\s*$", text, re.MULTILINE):
-        explicit = re.search(r"\{#([^}\s]+)\}$", heading)
+        explicit = re.search(r"\{ ?#([^}\s]+) ?\}$", heading)
         ids.append(explicit.group(1) if explicit else slugify(heading, "-"))
     return ids
 
