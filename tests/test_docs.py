@@ -94,6 +94,18 @@ def test_snippets_are_all_included() -> None:
     assert on_disk - used == set(), "snippets no chapter includes"
 
 
+def test_every_image_a_page_shows_exists() -> None:
+    """Without the site too: each ![...](img/x.png) of docs/*.md is a file in docs/img/."""
+    image = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
+    missing = [
+        f"{page.name}: {src}"
+        for page in sorted(DOCS.glob("*.md"))
+        for src in image.findall(page.read_text())
+        if "://" not in src and not (DOCS / src).is_file()
+    ]
+    assert missing == []
+
+
 SITE_MODULES = ("mkdocs", "material", "mkdocs_static_i18n", "mkdocstrings_handlers.python")
 
 
