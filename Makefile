@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean docs docs-serve figures
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,26 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PIP) install -q -e ".[dev]"
 	touch $(VENV)/.installed $@
+
+$(VENV)/.installed-docs: pyproject.toml | $(PY)
+	$(PIP) install -q -e ".[docs]"
+	touch $(VENV)/.installed $@
+
+DOCS_CHECK = $(PY) -c "import mkdocs, material, mkdocs_static_i18n, mkdocstrings_handlers.python, jieba" 2>/dev/null \
+	|| { echo "make docs needs the docs extra: $(PIP) install -e '.[docs]'" >&2; exit 1; }
+
+# The book: docs/ -> site/ (offline: open site/index.html), strict (a broken link or anchor fails).
+docs: $(VENV)/.installed-docs
+	@$(DOCS_CHECK)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+# The book's figures made by code (docs/snippets/*/figure_*.py), rewritten under docs/img/.
+figures: $(VENV)/.installed
+	cd docs && for f in snippets/*/figure_*.py; do MPLBACKEND=Agg $(abspath $(PY)) $$f || exit 1; done
+
+docs-serve: $(VENV)/.installed-docs
+	@$(DOCS_CHECK)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/cnnlab train
@@ -37,4 +57,4 @@ bench: $(VENV)/.installed-dev
 	for f in benchmarks/*.py; do $(PY) $$f || exit 1; done
 
 clean:
-	rm -rf runs .pytest_cache build src/*.egg-info
+	rm -rf runs .pytest_cache build site src/*.egg-info
