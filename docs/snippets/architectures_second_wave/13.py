@@ -1,0 +1,5 @@
+gc = GlobalContext(32)
+x = torch.randn(1, 32, 5, 5)
+assert torch.equal(gc(x), x)
+extra = params(build("gc_resnet50")) - params(build("resnet50"))
+print(f"GC-ResNet-50: {params(build('gc_resnet50')) / 1e6:.2f}M parameters (+{extra / 1e6:.2f}M)")

@@ -1,0 +1,4 @@
+try:
+    scratch.MaxPool2d(3, padding=2)
+except ValueError as err:
+    print(err)
