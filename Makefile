@@ -14,9 +14,10 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PIP) install -q -e .
 	touch $@
 
+# the tests also build the book (tests/test_docs.py), so `make test` installs the docs extra too
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(PIP) install -q -e ".[dev]"
-	touch $(VENV)/.installed $@
+	$(PIP) install -q -e ".[dev,docs]"
+	touch $(VENV)/.installed $(VENV)/.installed-docs $@
 
 $(VENV)/.installed-docs: pyproject.toml | $(PY)
 	$(PIP) install -q -e ".[docs]"
