@@ -293,7 +293,7 @@ def degradation(ctx: Context) -> Outcome:
     epochs = ctx.pick(1, 10)
     train, val = mnist5k(pool=2)
     if ctx.quick:
-        train = Split(train.x[:1000], train.y[:1000])
+        train = Split(train.x[::4], train.y[::4])  # every class: the file is sorted by label
     curves: list[dict] = []
     finals: list[dict] = []
     checks: list[C.Check] = []
@@ -336,7 +336,7 @@ def degradation(ctx: Context) -> Outcome:
     shallow = CifarNet(depths[-2], True, width).double()
     deep = CifarNet(depths[-1], True, width).double()
     embed(shallow, deep)
-    x = val.x[:64].double()
+    x = val.x[::16].double()  # 63 digits of every class (the split is sorted by label)
     with torch.no_grad():
         gap = float((shallow(x) - deep(x)).abs().max())
     checks.append(
