@@ -42,6 +42,11 @@ def test_shift_scale_gives_the_drawn_moments() -> None:
         # BN divides by sqrt(var + eps): the variance is s^2 var / (var + eps)
         assert torch.allclose(var, noise.var * batch_var / (batch_var + bn.eps), rtol=1e-10)
         assert noise.shift.abs().max() <= 1 and 1 <= noise.var.min() <= noise.var.max() <= 4
+    # evaluation: the mean of the noise, E[s] = E[sqrt(V)], V ~ U(1, 4), by the midpoint rule
+    u = 1 + 3 * (torch.arange(100_000, dtype=torch.float64) + 0.5) / 100_000
+    assert abs(noise.mean_scale - float(u.sqrt().mean())) < 1e-9
+    noise.eval()
+    assert torch.equal(noise(x), x * noise.mean_scale)
 
 
 def test_scale_invariance_holds_with_bn_only() -> None:
