@@ -132,7 +132,8 @@ def _has_momentum(optimizer: Optimizer) -> bool:
 
 
 def _onecycle(m: _Main, options: dict[str, Any]) -> LRScheduler:
-    max_lr = [group["lr"] for group in m.optimizer.param_groups]
+    # The base lr (a warmup built before has already lowered the groups' current lr).
+    max_lr = [group.get("initial_lr", group["lr"]) for group in m.optimizer.param_groups]
     return OneCycleLR(
         m.optimizer,
         max_lr=max_lr,
