@@ -1,15 +1,17 @@
-"""cnnlab.analysis.summary against torchinfo, fvcore and ptflops on ResNet-50, same run.
+"""cnnlab.analysis.summary against torchinfo, fvcore and ptflops on ResNet-50 and EfficientNet-B0.
 
-Each (tool, input size) runs in its own subprocess so that its peak RSS is its own ("run MB":
-the growth of the peak during the timed runs, after building the model and a 64x64 warm-up).
-Every tool gets the same real CPU ResNet-50 (torchvision, random weights); the peers run a real
-forward pass, summary traces on the meta device. Prints seconds, MACs each tool reports, peak RSS,
-the speed ratio peer / summary at each size, and summary's peak RSS at 4096x4096 against 224.
+Each (model, tool, input size) runs in its own subprocess so that its peak RSS is its own ("run
+MB": the growth of the peak during the timed runs, after building the model and a 64x64
+warm-up). Every tool gets the same real CPU model (torchvision, random weights); the peers run a
+real forward pass, summary traces a copy on the meta device. Prints seconds (best of the
+repeats), the MACs each tool reports, peak RSS, the speed ratio peer / summary at each size, and
+summary's peak RSS at 4096x4096 against the smallest size.
 
-Targets (issue 5): summary >= 10x faster than each peer at 1024x1024, and its peak RSS at
-4096x4096 within 50 MB of the 224x224 run.
+Targets (issues 5 and 18): summary >= 10x faster than each peer at 1024x1024 on both models, and
+its peak RSS at 4096x4096 within 50 MB of the smallest size's run.
 
-Usage: python benchmarks/summary_speed.py [--sizes 224 1024] [--repeats 3]
+Usage: python benchmarks/summary_speed.py [--models resnet50 efficientnet_b0] [--sizes 224 1024]
+[--repeats 3]
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ import warnings
 TOOLS = ("cnnlab", "torchinfo", "fvcore", "ptflops")
 
 
-def _model():
+MODELS = ("resnet50", "efficientnet_b0")
+
+
+def _model(name: str):
     import torch
     import torchvision
 
     torch.manual_seed(0)
-    return torchvision.models.resnet50().eval()
+    return torchvision.models.get_model(name, weights=None).eval()
 
 
 def _cnnlab(model, size: int) -> int:
@@ -80,12 +85,12 @@ def _run_tool(tool: str, model, size: int) -> int:
     return RUNNERS[tool](model, size)
 
 
-def worker(tool: str, size: int, repeats: int) -> None:
+def worker(model_name: str, tool: str, size: int, repeats: int) -> None:
     """Build the model, warm the tool up at 64x64, time ``repeats`` runs at ``size``."""
     warnings.filterwarnings("ignore")
     import torch
 
-    model = _model()
+    model = _model(model_name)
     with torch.no_grad():
         _run_tool(tool, model, 64)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -98,12 +103,13 @@ def worker(tool: str, size: int, repeats: int) -> None:
     print(json.dumps({"seconds": min(times), "macs": macs, "peak_mb": peak, "base_mb": rss_before}))
 
 
-def measure(tool: str, size: int, repeats: int) -> dict:
+def measure(model: str, tool: str, size: int, repeats: int) -> dict:
     env = dict(os.environ)
     src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    command = [sys.executable, __file__, "--worker", model, tool, str(size)]
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", tool, str(size), "--repeats", str(repeats)],
+        [*command, "--repeats", str(repeats)],
         capture_output=True,
         text=True,
         env=env,
@@ -114,43 +120,52 @@ def measure(tool: str, size: int, repeats: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--sizes", type=int, nargs="+", default=[224, 1024])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--worker", nargs=2, metavar=("TOOL", "SIZE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--worker", nargs=3, metavar=("MODEL", "TOOL", "SIZE"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker[0], int(args.worker[1]), args.repeats)
+        worker(args.worker[0], args.worker[1], int(args.worker[2]), args.repeats)
         return
 
-    print(f"ResNet-50 (torchvision, random weights), CPU threads: {os.cpu_count()}")
-    print(
-        f"{'tool':<10} {'input':>9} {'seconds':>9} {'MACs':>14} {'peak RSS MB':>12} {'run MB':>7}"
-    )
-    results: dict[tuple[str, int], dict] = {}
-    for size in args.sizes:
-        for tool in TOOLS:
-            repeats = args.repeats if tool == "cnnlab" or size <= 224 else 1
-            r = measure(tool, size, repeats)
-            results[tool, size] = r
-            print(
-                f"{tool:<10} {size:>4}x{size:<4} {r['seconds']:>9.3f} {r['macs']:>14,} "
-                f"{r['peak_mb']:>12.0f} {r['peak_mb'] - r['base_mb']:>7.0f}",
-                flush=True,
-            )
-    print()
-    for size in args.sizes:
-        ours = results["cnnlab", size]["seconds"]
-        ratios = ", ".join(
-            f"{tool} {results[tool, size]['seconds'] / ours:.1f}x" for tool in TOOLS[1:]
+    load = os.getloadavg()[0]
+    print(f"CPU threads: {os.cpu_count()}, load average at start: {load:.1f}")
+    for model in args.models:
+        print(f"\n{model} (torchvision, random weights)")
+        print(
+            f"{'tool':<10} {'input':>9} {'seconds':>9} {'MACs':>14} {'peak RSS MB':>12} "
+            f"{'run MB':>7}"
         )
-        print(f"{size}x{size}: summary is faster than {ratios} (target at 1024: >= 10x)")
-    small = results["cnnlab", min(args.sizes)]
-    huge = measure("cnnlab", 4096, args.repeats)
-    print(
-        f"summary at 4096x4096: {huge['seconds']:.3f} s, peak RSS {huge['peak_mb']:.0f} MB vs "
-        f"{small['peak_mb']:.0f} MB at {min(args.sizes)}x{min(args.sizes)} "
-        f"(difference {huge['peak_mb'] - small['peak_mb']:+.0f} MB; target within 50 MB)"
-    )
+        results: dict[tuple[str, int], dict] = {}
+        for size in args.sizes:
+            for tool in TOOLS:
+                r = measure(model, tool, size, args.repeats)
+                results[tool, size] = r
+                print(
+                    f"{tool:<10} {size:>4}x{size:<4} {r['seconds']:>9.3f} {r['macs']:>14,} "
+                    f"{r['peak_mb']:>12.0f} {r['peak_mb'] - r['base_mb']:>7.0f}",
+                    flush=True,
+                )
+        for size in args.sizes:
+            ours = results["cnnlab", size]["seconds"]
+            ratios = ", ".join(
+                f"{tool} {results[tool, size]['seconds'] / ours:.1f}x" for tool in TOOLS[1:]
+            )
+            print(
+                f"{model} {size}x{size}: summary is faster than {ratios} (target at 1024: >= 10x)"
+            )
+        small = results["cnnlab", min(args.sizes)]
+        huge = measure(model, "cnnlab", 4096, args.repeats)
+        print(
+            f"{model} summary at 4096x4096: {huge['seconds']:.3f} s, peak RSS "
+            f"{huge['peak_mb']:.0f} MB vs {small['peak_mb']:.0f} MB at {min(args.sizes)}x"
+            f"{min(args.sizes)} (difference {huge['peak_mb'] - small['peak_mb']:+.0f} MB; target "
+            f"within 50 MB)"
+        )
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -152,3 +152,146 @@ def test_matmul_and_attention_count_macs() -> None:
     report = summary(Attention(), (8, 4, 5))
     length, dim = 20, 8
     assert report.total_macs == 2 * length * length * dim  # QK^T and AV
+
+
+class Norms(nn.Module):
+    """Ops with no multiply-accumulate that made reports falsely partial (issue 18): vector
+    norms, repeat, split, cumulative sums, unfold/fold, random numbers, max unpooling."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.pool = nn.MaxPool2d(2, return_indices=True)
+        self.unpool = nn.MaxUnpool2d(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.nn.functional.normalize(self.conv(x), dim=1)  # linalg_vector_norm
+        y = y + torch.randn_like(y) * 0.0 + y.cumsum(3)
+        a, b = y.split(2, dim=1)
+        y = torch.cat([a, b.repeat(1, 1, 1, 1)], 1)
+        cols = torch.nn.functional.unfold(y, 2, stride=2)  # im2col
+        y = torch.nn.functional.fold(cols, y.shape[-2:], 2, stride=2)  # col2im
+        pooled, indices = self.pool(y)
+        return self.unpool(pooled, indices)
+
+
+def test_ops_without_multiply_accumulates_are_known() -> None:
+    report = summary(Norms(), (4, 8, 8))
+    assert not report.partial, report.uncounted
+    assert report.total_macs == 4 * 64 * 36  # the convolution only
+    assert report.total_flops > 2 * report.total_macs
+
+
+@pytest.mark.parametrize(
+    ("layer", "gates"), [(nn.LSTM, 4), (nn.GRU, 3), (nn.RNN, 1)], ids=["lstm", "gru", "rnn"]
+)
+@pytest.mark.parametrize("layers", [1, 2])
+def test_recurrent_macs_follow_the_sequence_length(layer, gates: int, layers: int) -> None:
+    # The notes' count per step: gates x hidden x (input + hidden); layer 2 reads the hidden.
+    steps, features, hidden = 5, 8, 16
+    model = layer(features, hidden, num_layers=layers, batch_first=True)
+    report = summary(model, (steps, features))
+    by_hand = steps * gates * hidden * (features + hidden)
+    by_hand += (layers - 1) * steps * gates * hidden * (hidden + hidden)
+    assert report.total_macs == by_hand and not report.partial
+    assert summary(model, (2 * steps, features)).total_macs == 2 * by_hand
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.MultiheadAttention(16, 4, batch_first=True),
+        lambda: nn.TransformerEncoderLayer(16, 4, 32, batch_first=True),
+    ],
+    ids=["multi-head-attention", "encoder-layer"],
+)
+def test_fused_inference_paths_count_what_the_decomposition_counts(make) -> None:
+    # On the CPU in eval mode these run as one fused op each; on meta they decompose.
+    torch.manual_seed(0)
+    model = make().eval()
+
+    class SelfAttention(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = model
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            out = self.inner(x, x, x) if isinstance(model, nn.MultiheadAttention) else model(x)
+            return out[0] if isinstance(out, tuple) else out
+
+    wrapped = SelfAttention()
+    meta = summary(wrapped, (6, 16))
+    cpu = summary(wrapped, (6, 16), device="cpu")
+    assert cpu.total_macs == meta.total_macs and not cpu.partial
+    L, E = 6, 16
+    attention = 4 * L * E * E + 2 * L * L * E  # q, k, v, out projections; QK^T and AV
+    ffn = 2 * L * E * 32
+    assert meta.total_macs == attention + (
+        ffn if isinstance(model, nn.TransformerEncoderLayer) else 0
+    )
+
+
+def _meta_case(name: str):
+    x = torch.empty(2, 8, 10, 12, device="meta")
+    w = torch.empty(6, 4, 3, 3, device="meta")
+    cases = {
+        "conv": (
+            torch.ops.aten.convolution.default,
+            (x, w, None, [2, 1], [1, 0], [1, 2], False, [0, 0], 2),
+        ),
+        "conv-transposed": (
+            torch.ops.aten.convolution.default,
+            (
+                x,
+                torch.empty(8, 3, 3, 3, device="meta"),
+                None,
+                [2, 2],
+                [1, 1],
+                [1, 1],
+                True,
+                [1, 0],
+                2,
+            ),
+        ),
+        "add-broadcast": (torch.ops.aten.add.Tensor, (x, torch.empty(8, 1, 1, device="meta"))),
+        "mul-scalar": (torch.ops.aten.mul.Tensor, (x, 0.5)),
+        "relu-inplace": (torch.ops.aten.relu_.default, (x,)),
+        "batch-norm": (
+            torch.ops.aten.native_batch_norm.default,
+            (
+                x,
+                None,
+                None,
+                torch.empty(8, device="meta"),
+                torch.empty(8, device="meta"),
+                False,
+                0.1,
+                1e-5,
+            ),
+        ),
+        "mean-keepdim": (torch.ops.aten.mean.dim, (x, [2, 3], True)),
+        "sum": (torch.ops.aten.sum.dim_IntList, (x, [-1])),
+    }
+    return cases[name]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["conv", "conv-transposed", "add-broadcast", "mul-scalar", "relu-inplace", "batch-norm",
+     "mean-keepdim", "sum"],
+)  # fmt: skip
+def test_meta_shortcuts_agree_with_torch_meta_kernels(name: str) -> None:
+    from cnnlab.analysis.op_calls import op_name
+    from cnnlab.analysis.op_table import OPS
+
+    func, args = _meta_case(name)
+    entry = OPS[op_name(func)]
+    shortcut = entry.meta(args, func.overloadpacket.__name__.endswith("_"))
+    expected = func(*args)
+    got = shortcut if isinstance(shortcut, tuple) else (shortcut,)
+    want = expected if isinstance(expected, tuple) else (expected,)
+    assert [(t.shape, t.dtype, t.stride()) for t in got] == [
+        (t.shape, t.dtype, t.stride()) for t in want
+    ]
+    channels_last = args[0].to(memory_format=torch.channels_last)
+    assert entry.meta((channels_last, *args[1:]), False) is None  # not dense: torch decides

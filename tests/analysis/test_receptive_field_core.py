@@ -131,3 +131,24 @@ def test_format_fraction(value: Fraction, text: str) -> None:
 def test_bad_layer_settings_raise(bad: dict) -> None:
     with pytest.raises(ValueError, match="must be a positive integer"):
         AxisField().conv(**bad)
+
+
+@pytest.mark.parametrize("kernel", [3, 5, 7])
+def test_stacked_kernels_see_one_plus_k_minus_one_times_layers(kernel: int) -> None:
+    # The notes' "(kernel - 1) * layers" is the growth; the field itself is 1 + (k - 1) L.
+    sizes = [f.size for f in stack_fields([(kernel, 1, 0, 1)] * 5)]
+    assert sizes == [1 + (kernel - 1) * layers for layers in range(1, 6)]
+    assert sizes == [len(sources([("conv", kernel, 1, 0, 1)] * n, 0)) for n in range(1, 6)]
+
+
+def test_fields_print_as_the_numbers_they_are() -> None:
+    import doctest
+
+    from cnnlab.core import receptive_field
+
+    results = doctest.testmod(receptive_field)
+    assert results.attempted >= 4 and results.failed == 0
+    assert repr([f.size for f in stack_fields([(3, 1, 1, 1)] * 3)]) == "[3, 5, 7]"
+    assert repr(AxisField().conv(3, padding=1)) == "AxisField(size=3, jump=1, start=0)"
+    assert AxisField().conv(2).start == Fraction(1, 2)  # a true fraction stays one
+    assert type(AxisField(Fraction(6, 2)).size) is int

@@ -44,7 +44,7 @@ def test_quick_run_writes_and_prints_the_summary(
     ("argv", "message"),
     [
         (["init-dept"], "unknown experiment 'init-dept'; did you mean init-depth?"),
-        (["saddle", "--seed", "-1"], "--seed must be an integer >= 0"),
+        (["saddle", "--seed", "-1"], "--seed must be an integer in [0, "),
         ([], "give an experiment NAME, or --list to see them"),
     ],
     ids=["unknown-name", "negative-seed", "no-name"],

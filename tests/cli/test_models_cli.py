@@ -28,8 +28,8 @@ def test_csv_lists_every_registered_model(capsys: pytest.CaptureFixture[str]) ->
         info = model_info(name)
         assert row["family"] == info.family and row["task"] == info.task
         assert row["input_size"] == "x".join(map(str, info.default_input_size))
-        torch.manual_seed(0)
-        model = create_model(name)  # a real CPU build, counted independently
+        with torch.device("meta"):  # the architecture, counted independently of summary
+            model = create_model(name)
         assert int(row["params"]) == sum(p.numel() for p in model.parameters())
         assert int(row["macs"]) > 0
 
@@ -46,7 +46,7 @@ def test_digits_cnn_macs_by_hand(capsys: pytest.CaptureFixture[str]) -> None:
 def test_table_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys)
     assert code == 0 and "digits_cnn" in out and "macs" in out
-    code, out, _ = run(capsys, "--format", "markdown")
+    code, out, _ = run(capsys, "digits*", "--format", "markdown")
     assert code == 0 and "| name | family | task | input_size | params | macs |" in out
 
 

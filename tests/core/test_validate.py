@@ -38,6 +38,8 @@ def test_non_negative_int_refuses(value):
     with pytest.raises(ValueError, match=r"^seed must be an integer >= 0"):
         non_negative_int("seed", value)
     assert non_negative_int("seed", 0) == 0
+    with pytest.raises(ValueError, match=r"^seed must be an integer in \[0, 4\], got 5$"):
+        non_negative_int("seed", 5, maximum=4)
 
 
 def test_int_pair():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from cnnlab.cli.main import main
@@ -198,3 +199,19 @@ def test_cifar10_files_are_checked_one_by_one(tmp_path: Path) -> None:
         (base / name).write_bytes(bytes(np.random.default_rng(0).integers(0, 256, 999, np.uint8)))
     with pytest.raises(ValueError, match=r"CIFAR10 file '.*data_batch_1' is corrupt"):
         load_dataset(f"cifar10:{tmp_path}")
+
+
+def test_mnist_files_take_the_presets_and_pca_lighting(tmp_path: Path) -> None:
+    from cnnlab.data.transforms import AugmentConfig, PCALighting
+
+    _mnist(tmp_path)
+    augment = AugmentConfig("crop", pca_lighting=0.1)
+    bundle = load_dataset(f"mnist:{tmp_path}", augment=augment)
+    image, label = bundle.train[0]
+    assert image.shape == (1, 28, 28) and 0 <= label < 10
+    lighting = next(t for t in bundle.train.transform.transforms if isinstance(t, PCALighting))
+    raw = np.random.default_rng(0).integers(0, 256, (20, 28, 28)) / 255  # the training images
+    # one channel: the covariance is the pixels' (unbiased) variance, the eigenvector 1
+    assert float(lighting.eigval[0]) == pytest.approx(raw.var(ddof=1), rel=1e-6)  # float32 pixels
+    assert lighting.eigvec.tolist() == [[1.0]]
+    assert torch.equal(bundle.val[0][0], bundle.preprocess.transform()(bundle.val.data[0][None]))

@@ -100,3 +100,31 @@ def test_cli_refuses_a_misread_layout_before_training(image_tree, tmp_path: Path
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "has 1 class folder ('a')" in err[0]
     assert not (run / "last.pt").exists()
+
+
+def test_augmentation_and_pca_lighting_fitted_on_the_training_images(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from cnnlab.data.transforms import AugmentConfig, PCALighting
+
+    rng = np.random.default_rng(0)
+    pixels = {}
+    for split, n in (("train", 3), ("val", 1)):
+        for name in ("cat", "dog"):
+            (tmp_path / split / name).mkdir(parents=True)
+            for i in range(n):
+                array = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+                Image.fromarray(array).save(tmp_path / split / name / f"{i}.png")
+                pixels[(split, name, i)] = array
+    augment = AugmentConfig("flip", pca_lighting=0.1)
+    bundle = load_dataset(f"imagefolder:{tmp_path}", image_size=8, augment=augment)
+    lighting = next(t for t in bundle.train.transform.transforms if isinstance(t, PCALighting))
+    train = np.stack([a for (split, _, _), a in pixels.items() if split == "train"]) / 255
+    values = np.linalg.eigvalsh(np.cov(train.reshape(-1, 3).T))[::-1]
+    np.testing.assert_allclose(lighting.eigval.numpy(), values, rtol=1e-5)
+    assert bundle.train[0][0].shape == (3, 8, 8)
+    # validation images are only preprocessed: the file's pixels, standardised
+    expected = (pixels[("val", "cat", 0)] / 255 - bundle.preprocess.mean) / bundle.preprocess.std
+    np.testing.assert_allclose(
+        bundle.val[0][0].numpy(), expected.transpose(2, 0, 1), rtol=1e-5, atol=1e-6
+    )

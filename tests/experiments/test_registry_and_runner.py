@@ -131,7 +131,7 @@ def test_global_torch_state_is_restored(tiny: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("seed", [-1, 1.5, True, "0", 2**32], ids=str)
 def test_bad_seed(tiny: str, tmp_path: Path, seed: object) -> None:
-    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+    with pytest.raises(ValueError, match=r"seed must be an integer in \[0, "):
         run(tiny, seed=seed, out=tmp_path)  # type: ignore[arg-type]
 
 

@@ -1,7 +1,10 @@
 """Report export: dict/JSON, CSV, Markdown and a rich table (also used for ``print(report)``).
 
 Exact values everywhere except the table: integers stay integers and receptive-field fractions
-are written ``p/q`` (``"1/2"``). The table abbreviates large counts (``4.09G``).
+are written ``p/q`` (``"1/2"``). The table abbreviates large counts (``4.09G``). Reports traced
+with ``mode="train"`` add the backward's MACs and the saved bytes per row.
+
+This module reads reports and rows; it imports neither (the report calls it).
 """
 
 from __future__ import annotations
@@ -10,15 +13,15 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from cnnlab.core.receptive_field import format_fraction
+from cnnlab.core.receptive_field import Number, exact, format_fraction
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from cnnlab.analysis.report import LayerRow, Report
+    from cnnlab.analysis.report import Report
+    from cnnlab.analysis.rows import Row
 
 COLUMNS = (
     "name",
@@ -33,14 +36,23 @@ COLUMNS = (
     "rf_start",
     "uncounted",
 )
+TRAINING_COLUMNS = ("backward_macs", "saved_bytes")
 
 
-def _exact(value: Fraction) -> int | str:
-    value = Fraction(value)
-    return value.numerator if value.denominator == 1 else format_fraction(value)
+def columns(report: Report) -> tuple[str, ...]:
+    """The CSV/Markdown columns of ``report`` (training columns after ``activation_bytes``)."""
+    if report.mode != "train":
+        return COLUMNS
+    i = COLUMNS.index("activation_bytes") + 1
+    return COLUMNS[:i] + TRAINING_COLUMNS + COLUMNS[i:]
 
 
-def _pair(values: Sequence[Fraction] | None) -> list[int | str] | None:
+def _exact(value: Number) -> int | str:
+    value = exact(value)
+    return value if isinstance(value, int) else format_fraction(value)
+
+
+def _pair(values: Sequence[Number] | None) -> list[int | str] | None:
     return None if values is None else [_exact(v) for v in values]
 
 
@@ -48,9 +60,9 @@ def _shape(shape: tuple) -> list:
     return [list(s) if isinstance(s, tuple) else s for s in shape]
 
 
-def row_dict(row: LayerRow) -> dict[str, Any]:
+def row_dict(row: Row, training: bool = False) -> dict[str, Any]:
     """One row as plain JSON-ready values."""
-    return {
+    out = {
         "name": row.name,
         "type": row.type,
         "kind": row.kind,
@@ -63,17 +75,26 @@ def row_dict(row: LayerRow) -> dict[str, Any]:
         "rf_size": _pair(row.rf_size),
         "rf_jump": _pair(row.rf_jump),
         "rf_start": _pair(row.rf_start),
-        "uncounted": list(row.uncounted),
+        "uncounted": dict(row.uncounted),
         "notes": list(row.notes),
+        "data_dependent": row.data_dependent,
     }
+    if training:
+        out["backward_macs"] = row.backward_macs
+        out["saved_bytes"] = row.saved_bytes
+    return out
 
 
 def report_dict(report: Report) -> dict[str, Any]:
     """The report as plain values: totals, field at the output, rows at the report's depth."""
     rf = report.receptive_field
-    return {
+    training = report.mode == "train"
+    out: dict[str, Any] = {
         "model": report.model,
         "input_size": list(report.input_size),
+        "input_shapes": [list(s) for s in report.input_shapes],
+        "mode": report.mode,
+        "device": report.device,
         "depth": report.depth,
         "total_params": report.total_params,
         "trainable_params": report.trainable_params,
@@ -88,8 +109,13 @@ def report_dict(report: Report) -> dict[str, Any]:
         else {"size": _pair(rf.size), "jump": _pair(rf.jump), "start": _pair(rf.start)},
         "notes": list(report.notes),
         "warnings": list(report.warnings),
-        "layers": [row_dict(r) for r in report.layers],
     }
+    if training:
+        out["total_backward_macs"] = report.total_backward_macs
+        out["total_training_macs"] = report.total_training_macs
+        out["total_saved_bytes"] = report.total_saved_bytes
+    out["layers"] = [row_dict(r, training) for r in report.layers]
+    return out
 
 
 def to_json(report: Report, indent: int | None = 2) -> str:
@@ -99,7 +125,7 @@ def to_json(report: Report, indent: int | None = 2) -> str:
 def _joined(values: Sequence[Any] | None, sep: str = "x") -> str:
     if values is None:
         return ""
-    return sep.join(format_fraction(v) if isinstance(v, Fraction) else str(v) for v in values)
+    return sep.join(str(_exact(v)) if not isinstance(v, str) else v for v in values)
 
 
 def _shape_text(shape: tuple) -> str:
@@ -108,29 +134,24 @@ def _shape_text(shape: tuple) -> str:
     return _joined(shape)
 
 
-def _cells(row: LayerRow) -> list[str]:
-    return [
-        row.name,
-        row.type,
-        _shape_text(row.output_shape),
-        str(row.params),
-        str(row.macs),
-        str(row.flops),
-        str(row.activation_bytes),
-        _joined(row.rf_size),
-        _joined(row.rf_jump),
-        _joined(row.rf_start),
-        " ".join(row.uncounted),
-    ]
+def _cell(row: Row, column: str) -> str:
+    if column == "output_shape":
+        return _shape_text(row.output_shape)
+    if column in ("rf_size", "rf_jump", "rf_start"):
+        return _joined(getattr(row, column))
+    if column == "uncounted":
+        return " ".join(row.uncounted)
+    return str(getattr(row, column))
 
 
 def to_csv(report: Report) -> str:
     """One line per row at the report's depth; shapes and fields per axis joined by ``x``."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    cols = columns(report)
+    writer.writerow(cols)
     for row in report.layers:
-        writer.writerow(_cells(row))
+        writer.writerow([_cell(row, c) for c in cols])
     return buf.getvalue()
 
 
@@ -142,13 +163,21 @@ def human(n: float, unit: str = "") -> str:
     return f"{n:g}{unit}"
 
 
-def _footer(report: Report) -> list[str]:
+def footer(report: Report) -> list[str]:
+    """Totals, the field at the output, what was not counted, warnings and notes."""
     rf = report.receptive_field
     lines = [
         f"params {report.total_params:,} (trainable {report.trainable_params:,}); "
         f"MACs {human(report.total_macs)}; FLOPs {human(report.total_flops)}; "
         f"activations {human(report.total_activation_bytes, 'B')}"
     ]
+    if report.mode == "train":
+        batch = report.saved.batch if report.saved is not None else 1
+        lines.append(
+            f"training (forward + backward) MACs {human(report.total_training_macs)} "
+            f"(backward {human(report.total_backward_macs)}); saved for the backward "
+            f"{human(report.total_saved_bytes, 'B')} at batch {batch}"
+        )
     if rf is not None:
         lines.append(
             f"receptive field at the output: size {_joined(rf.size)}, jump {_joined(rf.jump)}, "
@@ -164,28 +193,33 @@ def _footer(report: Report) -> list[str]:
 
 def to_markdown(report: Report) -> str:
     """A GitHub-flavoured Markdown table followed by the totals and notes."""
-    head = "| " + " | ".join(COLUMNS[:-1]) + " |"
-    rule = "|" + "|".join("---" if i < 3 else "---:" for i in range(len(COLUMNS) - 1)) + "|"
+    cols = [c for c in columns(report) if c != "uncounted"]
+    head = "| " + " | ".join(cols) + " |"
+    rule = "|" + "|".join("---" if i < 3 else "---:" for i in range(len(cols))) + "|"
     lines = [f"**{report.model}** at input {_joined(report.input_size)}", "", head, rule]
     for row in report.layers:
-        cells = _cells(row)[:-1]
+        cells = [_cell(row, c) for c in cols]
         cells[0] = f"`{cells[0]}`"
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines += [f"- {line}" for line in _footer(report)]
+    lines += [f"- {line}" for line in footer(report)]
     return "\n".join(lines) + "\n"
 
 
 def rich_table(report: Report) -> Table:
-    """A ``rich`` table: one line per row, indented by depth, totals and notes as caption."""
+    """A ``rich`` table: one line per row, indented by depth, totals and notes as caption.
+
+    ``*`` marks rows with uncounted ops, ``~`` rows whose shapes depend on the data.
+    """
     from rich.table import Table
 
+    training = report.mode == "train"
     table = Table(
         title=f"{report.model} at input {_joined(report.input_size)}",
-        caption="\n".join(_footer(report)),
+        caption="\n".join(footer(report)),
         caption_justify="left",
     )
-    for name, justify in (
+    headers = [
         ("Layer", "left"),
         ("Type", "left"),
         ("Output shape", "left"),
@@ -193,15 +227,16 @@ def rich_table(report: Report) -> Table:
         ("MACs", "right"),
         ("FLOPs", "right"),
         ("Activations", "right"),
-        ("RF size", "right"),
-        ("Jump", "right"),
-        ("Start", "right"),
-    ):
+    ]
+    if training:
+        headers += [("Bwd MACs", "right"), ("Saved", "right")]
+    headers += [("RF size", "right"), ("Jump", "right"), ("Start", "right")]
+    for name, justify in headers:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     base = min((r.depth for r in report.layers), default=0)
     for row in report.layers:
-        mark = " *" if row.uncounted else ""
-        table.add_row(
+        mark = (" *" if row.uncounted else "") + (" ~" if row.data_dependent else "")
+        cells = [
             "  " * (row.depth - base) + row.name + mark,
             row.type,
             _shape_text(row.output_shape),
@@ -209,10 +244,14 @@ def rich_table(report: Report) -> Table:
             human(row.macs) if row.macs else "-",
             human(row.flops) if row.flops else "-",
             human(row.activation_bytes, "B"),
-            _joined(row.rf_size),
-            _joined(row.rf_jump),
-            _joined(row.rf_start),
-        )
+        ]
+        if training:
+            cells += [
+                human(row.backward_macs) if row.backward_macs else "-",
+                human(row.saved_bytes, "B") if row.saved_bytes else "-",
+            ]
+        cells += [_joined(row.rf_size), _joined(row.rf_jump), _joined(row.rf_start)]
+        table.add_row(*cells)
     return table
 
 

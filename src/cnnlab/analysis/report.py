@@ -1,116 +1,17 @@
-"""The result of :func:`cnnlab.analysis.summary`: rows, totals, receptive fields, lookups."""
+"""The result of :func:`cnnlab.analysis.summary`: rows, totals, fields, lookups, memory."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cnnlab.analysis import export
+from cnnlab.analysis.rows import FieldBox, ReceptiveField, Row
+from cnnlab.analysis.training import SavedActivations, TrainingMemory, training_memory
 from cnnlab.core.names import unknown_name_message
-from cnnlab.core.receptive_field import AxisField
 
-Pair = tuple[Fraction, ...]
-
-
-def _tidy(values: Pair) -> Pair:
-    """Whole fractions become ints, so fields print as ``(212, 212)``, not ``Fraction(212, 1)``."""
-    return tuple(int(v) if isinstance(v, Fraction) and v.denominator == 1 else v for v in values)
-
-
-@dataclass(frozen=True)
-class ReceptiveField:
-    """Receptive field per spatial axis (h, w for images): size, jump and start (Distill)."""
-
-    size: Pair
-    jump: Pair
-    start: Pair
-
-    def __post_init__(self) -> None:
-        for name in ("size", "jump", "start"):
-            object.__setattr__(self, name, _tidy(getattr(self, name)))
-
-    def axis(self, k: int) -> AxisField:
-        return AxisField(self.size[k], self.jump[k], self.start[k])
-
-
-@dataclass(frozen=True)
-class FieldBox:
-    """The input window seen by one output position, per axis, inclusive bounds.
-
-    Attributes:
-        lo: first input coordinate per axis (may be negative: the window reaches into padding).
-        hi: last input coordinate per axis (may exceed the input).
-        input_size: spatial size of the input, per axis.
-    """
-
-    lo: Pair
-    hi: Pair
-    input_size: tuple[int, ...]
-
-    @property
-    def size(self) -> Pair:
-        return tuple(h - lo + 1 for lo, h in zip(self.lo, self.hi, strict=True))
-
-    @property
-    def clipped(self) -> tuple[tuple[int, int], ...]:
-        """Per axis, the inclusive range of input pixels inside the window and the image."""
-        return tuple(
-            (max(0, math.ceil(lo)), min(n - 1, math.floor(h)))
-            for lo, h, n in zip(self.lo, self.hi, self.input_size, strict=True)
-        )
-
-    @property
-    def slices(self) -> tuple[slice, ...]:
-        """Index the input's spatial dims with these to get the pixels the position sees."""
-        return tuple(slice(a, b + 1) for a, b in self.clipped)
-
-
-@dataclass(frozen=True)
-class LayerRow:
-    """One executed leaf module or functional op (or a module's totals, for ``Report[path]``).
-
-    Attributes:
-        name: module path (``layer1.0.conv1``) or ``<scope>.<function>`` (``layer1.0.add_``).
-        type: class name (``Conv2d``) or function name (``add_``, ``cat``, ``flatten``).
-        output_shape: shape of the output, batch of one included; a tuple of shapes when the
-            output holds several tensors.
-        params: parameters (trainable and frozen) read for the first time by this row.
-        macs: multiply-accumulates (see :mod:`cnnlab.analysis.costs`).
-        flops: floating-point operations, ``2 * macs`` plus element-wise work.
-        activation_bytes: bytes of the output tensor(s) (for ``Report[path]``: of every row in it).
-        rf_size, rf_jump, rf_start: receptive field of the output per spatial axis, or None for
-            outputs that do not depend on the input.
-        kind: ``"module"`` (leaf), ``"function"`` or ``"container"``.
-        scope: module path the row runs in.
-        depth: nesting depth (``layer1.0.conv1`` is 3).
-        uncounted: ATen ops without a cost formula that ran in this row.
-        notes: receptive-field remarks (misaligned branches, approximations).
-        positions: output positions per spatial axis (1 for an axis pooled away).
-    """
-
-    name: str
-    type: str
-    output_shape: tuple
-    params: int
-    macs: int
-    flops: int
-    activation_bytes: int
-    rf_size: Pair | None
-    rf_jump: Pair | None
-    rf_start: Pair | None
-    kind: str = "module"
-    scope: str = ""
-    depth: int = 0
-    uncounted: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    positions: tuple[int, ...] = ()
-
-    @property
-    def receptive_field(self) -> ReceptiveField | None:
-        if self.rf_size is None or self.rf_jump is None or self.rf_start is None:
-            return None
-        return ReceptiveField(self.rf_size, self.rf_jump, self.rf_start)
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 class UnknownLayerError(KeyError, ValueError):
@@ -127,26 +28,35 @@ class Report:
     ``layers`` holds one row per executed leaf module or function, in execution order (at
     ``depth``, deeper rows are folded into their ancestor module). ``report[path]`` gives the row
     of any module (containers: their totals and the field at their output), or of a function row.
+    Reports traced with ``mode="train"`` also give the backward's MACs and the memory of a
+    training step (:meth:`memory`).
     """
 
     model: str
     input_size: tuple[int, ...]
-    rows: list[LayerRow]
-    modules: dict[str, LayerRow]
+    rows: list[Row]
+    modules: dict[str, Row]
     total_params: int
     trainable_params: int
     depth: int | None = None
     count_bias: bool = False
+    mode: str = "eval"
+    device: str = "meta"
+    input_shapes: tuple[tuple[int, ...], ...] = ()
     uncounted: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     idle_modules: tuple[str, ...] = ()
+    params_bytes: int = 0
+    trainable_params_bytes: int = 0
+    buffers_bytes: int = 0
+    saved: SavedActivations | None = None
 
     def __repr__(self) -> str:
         return (
-            f"Report(model={self.model!r}, input_size={self.input_size}, rows={len(self.rows)}, "
-            f"total_params={self.total_params}, total_macs={self.total_macs}, "
-            f"partial={self.partial})"
+            f"Report(model={self.model!r}, input_size={self.input_size}, mode={self.mode!r}, "
+            f"rows={len(self.rows)}, total_params={self.total_params}, "
+            f"total_macs={self.total_macs}, partial={self.partial})"
         )
 
     # -- totals ----------------------------------------------------------------------------
@@ -162,9 +72,33 @@ class Report:
     def total_activation_bytes(self) -> int:
         return sum(r.activation_bytes for r in self.rows)
 
+    def _training(self, what: str) -> None:
+        if self.mode != "train":
+            raise ValueError(
+                f"{what} needs a report traced with mode='train' (the training graph), "
+                f"this one was traced with mode={self.mode!r}"
+            )
+
+    @property
+    def total_backward_macs(self) -> int:
+        """MACs of the backward: input and weight gradients where they are needed."""
+        self._training("total_backward_macs")
+        return sum(r.backward_macs for r in self.rows)
+
+    @property
+    def total_training_macs(self) -> int:
+        """Forward plus backward MACs of one training step (for the traced batch)."""
+        return self.total_macs + self.total_backward_macs
+
+    @property
+    def total_saved_bytes(self) -> int:
+        """Bytes autograd keeps for the backward at the traced batch (``mode="train"``)."""
+        self._training("total_saved_bytes")
+        return sum(r.saved_bytes for r in self.rows)
+
     @property
     def partial(self) -> bool:
-        """True when some op had no cost formula (listed in ``uncounted``)."""
+        """True when some op had no cost rule (listed in ``uncounted``)."""
         return bool(self.uncounted)
 
     @property
@@ -173,10 +107,10 @@ class Report:
         return self.modules[""].receptive_field
 
     @property
-    def layers(self) -> list[LayerRow]:
+    def layers(self) -> list[Row]:
         if self.depth is None:
             return list(self.rows)
-        shown: list[LayerRow] = []
+        shown: list[Row] = []
         seen: set[str] = set()
         for row in self.rows:
             if row.depth <= self.depth:
@@ -188,8 +122,35 @@ class Report:
                 shown.append(self.modules[ancestor])
         return shown
 
+    def memory(
+        self, optimizer: str = "adam", batch_size: int = 1, **options: Any
+    ) -> TrainingMemory:
+        """Memory of one training step with ``optimizer`` at ``batch_size`` samples.
+
+        Args:
+            optimizer: a name of the optimizer table (``sgd``, ``momentum``, ``adam``,
+                ``amsgrad``, ``adagrad``, ``adadelta``, ...).
+            batch_size: samples per step (for ``example_inputs``: along their first dim).
+            **options: options that change the optimizer's state (RMSprop's ``centered``).
+
+        Raises:
+            ValueError: a report not traced with ``mode="train"``, an unknown optimizer name, or
+                a batch size that is not a positive integer.
+        """
+        self._training("memory()")
+        assert self.saved is not None
+        return training_memory(
+            params_bytes=self.params_bytes,
+            trainable_params_bytes=self.trainable_params_bytes,
+            buffers_bytes=self.buffers_bytes,
+            saved=self.saved,
+            optimizer=optimizer,
+            batch_size=batch_size,
+            **options,
+        )
+
     # -- lookups ---------------------------------------------------------------------------
-    def __getitem__(self, name: str) -> LayerRow:
+    def __getitem__(self, name: str) -> Row:
         if name in self.modules:
             return self.modules[name]
         for row in self.rows:
@@ -231,31 +192,19 @@ class Report:
 
     # -- export ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        from cnnlab.analysis.export import report_dict
-
-        return report_dict(self)
+        return export.report_dict(self)
 
     def to_json(self, indent: int | None = 2) -> str:
-        from cnnlab.analysis.export import to_json
-
-        return to_json(self, indent)
+        return export.to_json(self, indent)
 
     def to_csv(self) -> str:
-        from cnnlab.analysis.export import to_csv
-
-        return to_csv(self)
+        return export.to_csv(self)
 
     def to_markdown(self) -> str:
-        from cnnlab.analysis.export import to_markdown
+        return export.to_markdown(self)
 
-        return to_markdown(self)
-
-    def __rich__(self) -> Any:
-        from cnnlab.analysis.export import rich_table
-
-        return rich_table(self)
+    def __rich__(self) -> Table:
+        return export.rich_table(self)
 
     def __str__(self) -> str:
-        from cnnlab.analysis.export import to_text
-
-        return to_text(self)
+        return export.to_text(self)

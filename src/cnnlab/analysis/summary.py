@@ -1,122 +1,234 @@
-"""``summary(model, input_size)``: one traced forward pass on the meta device, one report."""
+"""``summary(model, input_size)``: one traced forward pass on a copy of the model, one report."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
-from torch.func import functional_call
 
-from cnnlab.analysis.fields import TensorField
-from cnnlab.analysis.report import LayerRow, Report
-from cnnlab.analysis.tracing import Failure, ModuleCall, RowData, Tracer
-from cnnlab.core.receptive_field import AxisField, format_fraction
+from cnnlab.analysis.assemble import assemble
+from cnnlab.analysis.input_checks import InputRankError
+from cnnlab.analysis.inputs import Inputs, check_device, check_input_size, smallest_embedding
+from cnnlab.analysis.model_copy import tracing_copy
+from cnnlab.analysis.report import Report
+from cnnlab.analysis.tracing import Failure, Tracer
+from cnnlab.core.validate import InvalidArgument, non_negative_int, one_of
 
 MODES = ("eval", "train")
 
 
-def _check_input_size(input_size: Any) -> tuple[int, ...]:
-    if isinstance(input_size, int) or not isinstance(input_size, Sequence) or not input_size:
-        raise ValueError(
-            f"input_size must be a sequence of positive integers (C, H, W) without the batch "
-            f"dimension, got {input_size!r}"
-        )
-    size = tuple(input_size)
-    if any(isinstance(v, bool) or not isinstance(v, int) or v <= 0 for v in size):
-        raise ValueError(f"input_size must hold positive integers (C, H, W), got {input_size!r}")
-    return size
+class NeedsRealData(ValueError):
+    """An op cannot run on the meta device (it needs values), and no CPU run was possible.
+
+    Attributes:
+        problem: which op, in which layer, cannot run, and torch's words.
+    """
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}; {fix}")
+        self.problem = problem
 
 
-def _check_options(depth: int | None, mode: str) -> None:
-    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
-        raise ValueError(f"depth must be None or an integer >= 0, got {depth!r}")
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+@dataclass
+class Trace:
+    """A finished trace: the tracer's rows, the copy it ran on (and its modules), where."""
+
+    tracer: Tracer
+    copy: nn.Module
+    modules: list[tuple[str, nn.Module]]
+    device: torch.device
+    dtype: torch.dtype
 
 
-def _device(device: str | torch.device) -> torch.device:
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as err:
-        raise ValueError(
-            f"device must be 'meta', 'cpu', 'cuda' or similar, got {device!r}"
-        ) from err
+class _Failed(Exception):
+    def __init__(self, failure: Failure | None, error: Exception, device: torch.device) -> None:
+        super().__init__(str(error))
+        self.failure = failure
+        self.error = error
+        self.needs_data = device.type == "meta" and _needs_data(failure, error)
 
 
-@contextmanager
-def _restored_training(model: nn.Module, mode: str) -> Iterator[None]:
-    flags = [(m, m.training) for m in model.modules()]
-    try:
-        model.train(mode == "train")
-        yield
-    finally:
-        for m, flag in flags:
-            m.training = flag
-
-
-def _rng_guard(device: torch.device) -> Any:
-    if device.type == "meta":
-        return nullcontext()
-    devices = [device] if device.type == "cuda" else []
-    return torch.random.fork_rng(devices=devices)
-
-
-def _failure_message(
-    model: nn.Module, size: tuple[int, ...], f: Failure | None, err: Exception
-) -> str:
-    text = " ".join(str(err).split()) or type(err).__name__
-    where = "the model's top level"
-    if f is not None and f.path:
-        where = f"layer {f.path!r} ({f.type})"
-    shapes = ""
-    if f is not None and f.input_shapes:
-        shapes = " given input of shape " + ", ".join(str(s) for s in f.input_shapes)
-    hint = ""
-    if "meta" in text.lower():
-        hint = " (this op cannot run on the meta device; try device='cpu')"
-    return (
-        f"input size {size} does not fit {type(model).__name__}: {where} failed{shapes}: "
-        f"{text}{hint}"
+def _needs_data(failure: Failure | None, error: BaseException) -> bool:
+    """Errors of ops that need values: ``.item()``, ``nonzero``, copies to the host..."""
+    err = failure.error if failure is not None and failure.error is not None else error
+    text = str(err).lower()
+    return isinstance(err, NotImplementedError) or (
+        "meta" in text and ("device" in text or "tensor" in text)  # .item(), mixed devices...
     )
+
+
+# -- argument checks -----------------------------------------------------------------------
+def _check_model(model: Any) -> None:
+    if isinstance(model, torch.jit.ScriptModule):
+        raise InvalidArgument(
+            "model",
+            f"model is a TorchScript module ({type(model).__name__}): summary follows a Python "
+            f"module's forward op by op; pass the nn.Module it was scripted or traced from",
+        )
+    if not isinstance(model, nn.Module):
+        raise InvalidArgument(
+            "model", f"model must be a torch.nn.Module, got {type(model).__name__}"
+        )
+
+
+def _inputs(input_size: Any, example_inputs: Any, dtype: Any) -> Inputs:
+    if dtype is not None and not isinstance(dtype, torch.dtype):
+        raise InvalidArgument("dtype", f"dtype must be a torch.dtype or None, got {dtype!r}")
+    if (input_size is None) == (example_inputs is None):
+        raise InvalidArgument(
+            "input_size",
+            "input_size must be given (one sample's shape, e.g. (3, 224, 224)), or "
+            "example_inputs instead, not both",
+        )
+    if example_inputs is not None:
+        return Inputs.from_examples(example_inputs)
+    return Inputs.from_input_size(check_input_size(input_size), dtype)
+
+
+# -- running -------------------------------------------------------------------------------
+@contextmanager
+def _rng_guard(device: torch.device) -> Iterator[None]:
+    if device.type == "meta":
+        yield
+        return
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        yield
+
+
+def _has_values(model: nn.Module) -> bool:
+    return not any(t.is_meta for t in [*model.parameters(), *model.buffers()])
+
+
+def _model_dtype(model: nn.Module) -> torch.dtype:
+    return next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+
+
+def _trace(
+    model: nn.Module,
+    inputs: Inputs,
+    device: torch.device,
+    dtype: torch.dtype,
+    mode: str,
+    count_bias: bool,
+    high: int,
+    scale: int = 1,
+) -> Trace:
+    if device.type == "meta":
+
+        def convert(t: torch.Tensor) -> torch.Tensor:
+            return torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device="meta")
+    else:
+
+        def convert(t: torch.Tensor) -> torch.Tensor:
+            return t.to(device, copy=True)
+
+    copy, params = tracing_copy(model, convert)
+    modules = list(copy.named_modules())
+    for _, m in modules:
+        m.training = mode == "train"
+    tracer = Tracer(
+        modules,
+        {id(p): p for p in params.values()},
+        train=mode == "train",
+        count_bias=count_bias,
+    )
+    grad = torch.enable_grad() if mode == "train" else torch.no_grad()
+    try:
+        with grad, _rng_guard(device):
+            args, kwargs = inputs.make(device, dtype, scale=scale, high=high, fields=tracer.fields)
+            with tracer.activate():
+                copy(*args, **kwargs)
+    except Exception as err:
+        raise _Failed(tracer.failure, err, device) from err
+    return Trace(tracer, copy, modules, device, dtype)
+
+
+def _is_embedding_dtype_error(f: Failure | None, inputs: Inputs, dtype: torch.dtype) -> bool:
+    return (
+        inputs.from_size
+        and inputs.dtype is None
+        and dtype.is_floating_point
+        and f is not None
+        and isinstance(f.module, (nn.Embedding, nn.EmbeddingBag))
+    )
+
+
+def _run(
+    model: nn.Module,
+    inputs: Inputs,
+    device: torch.device,
+    mode: str,
+    count_bias: bool,
+) -> tuple[Trace, int | None]:
+    """Trace (integer inputs when the input feeds an embedding), and for training the saved
+    bytes at twice the batch, so that memory scales exactly."""
+    dtype = inputs.dtype or _model_dtype(model)
+    high = smallest_embedding(model) if not dtype.is_floating_point or not inputs.from_size else 2
+    try:
+        trace = _trace(model, inputs, device, dtype, mode, count_bias, high)
+    except _Failed as failed:
+        if not _is_embedding_dtype_error(failed.failure, inputs, dtype):
+            raise
+        dtype = torch.long
+        high = smallest_embedding(model)
+        trace = _trace(model, inputs, device, dtype, mode, count_bias, high)
+    doubled = None
+    if mode == "train":
+        again = _trace(model, inputs, device, dtype, mode, count_bias, high, scale=2)
+        doubled = again.tracer.total_saved_bytes
+    return trace, doubled
 
 
 def summary(
     model: nn.Module,
-    input_size: Sequence[int],
+    input_size: Sequence[int] | None = None,
     *,
+    example_inputs: Any = None,
     depth: int | None = None,
-    device: str | torch.device = "meta",
+    device: str | torch.device | None = None,
     dtype: torch.dtype | None = None,
     mode: str = "eval",
     count_bias: bool = False,
 ) -> Report:
     """Shapes, parameters, MACs/FLOPs, activation memory and receptive field of every layer.
 
-    The model runs once on ``device`` (``"meta"`` by default: shapes only, no arithmetic and no
-    memory proportional to the input) with a batch of one. Parameters are swapped for copies
-    with :func:`torch.func.functional_call`, hooks and dispatch modes are removed afterwards, and
-    training flags are restored, so the model is left exactly as it was, even after an error.
+    The model runs once, on a private copy (:mod:`cnnlab.analysis.model_copy`), so it is never
+    changed, even by a forward that caches tensors or by an error: its parameters, buffers,
+    attributes, hooks and training flags stay exactly as they were. By default the copy lives on
+    the *meta* device (shapes only: no arithmetic, no memory proportional to the input); when an
+    op needs real values (``nonzero`` in detectors, ``.item()``, a ``torch.distributions``
+    output), the trace reruns on the CPU and the report says so.
 
-    Conventions (details in :mod:`cnnlab.analysis.costs` and :mod:`cnnlab.analysis.fields`):
+    Conventions (details in :mod:`cnnlab.analysis.op_costs` and the chapter docs/analysis.md):
     MACs count multiply-accumulates of convolutions (transposed: at input resolution), linear
-    layers and matrix products, bias excluded; FLOPs are ``2 * MACs`` plus element-wise work;
-    receptive fields follow Araujo et al., "Computing Receptive Fields of Convolutional Neural
-    Networks" (Distill 2019): size, jump (effective stride) and start (centre of the first
-    position's window), exact fractions when upsampling makes the jump smaller than 1.
+    layers, matrix products, attention and recurrent layers (per step), bias excluded; FLOPs are
+    ``2 * MACs`` plus element-wise work; receptive fields follow Araujo et al., "Computing
+    Receptive Fields of Convolutional Neural Networks" (Distill 2019): size, jump (effective
+    stride) and start (centre of the first position's window), exact fractions when upsampling
+    makes the jump smaller than 1. With ``mode="train"`` the report also holds the backward's
+    MACs per row (``total_training_macs``) and the tensors autograd saves for the backward
+    (:meth:`Report.memory` gives a training step's memory for an optimizer and batch size).
 
     Args:
-        model: any ``nn.Module`` taking one tensor.
-        input_size: (C, H, W) without the batch dimension ((C, L) or (C, D, H, W) also work).
+        model: any ``nn.Module`` (not TorchScript).
+        input_size: one sample's shape without the batch dimension: (C, H, W) for images,
+            (C, L) or (C, D, H, W) for 1-D and 3-D data, (L,) token ids for a model starting
+            with an ``nn.Embedding`` (detected; or give ``dtype=torch.long``).
+        example_inputs: instead of ``input_size``, ``forward``'s arguments: a tensor, a tuple of
+            positional arguments, a dict of keyword arguments, or a pair ``(args, kwargs)``;
+            tensors may be meta or real (copied: never changed). Their first dim is the batch.
         depth: fold rows deeper than this into their ancestor module (``None``: every leaf).
-        device: ``"meta"`` (default) or a real device for models with data-dependent control
-            flow (runs a real forward pass on copies of the parameters).
-        dtype: input dtype (default: the dtype of the model's first floating parameter).
-        mode: ``"eval"`` (default; inference graph, e.g. no auxiliary heads) or ``"train"``.
+        device: ``None`` (default: meta, CPU when an op needs values), ``"meta"`` (meta only),
+            or a real device (a real forward pass on a copy).
+        dtype: input dtype for ``input_size`` (default: the model's first floating
+            parameter's dtype; integer inputs for embeddings).
+        mode: ``"eval"`` (default; inference graph, e.g. no auxiliary heads) or ``"train"``
+            (training graph, backward MACs and saved tensors).
         count_bias: add one MAC per bias addition of convolutions and linear layers, which
             reproduces the notes' formula FLOPs = H'W'n(hwc + 1).
 
@@ -124,198 +236,131 @@ def summary(
         A :class:`~cnnlab.analysis.report.Report`.
 
     Raises:
-        ValueError: a bad argument, or an input size the model cannot take (the message names
-            the layer where the shape breaks).
+        ValueError: a bad argument, an input the model cannot take (the message names the
+            layer where the shape breaks), or an op that needs values on a model that has none.
 
     Shape:
-        input ``(1, *input_size)``; every row reports its output shape with the batch of one.
+        input ``(1, *input_size)``; every row reports its output shape with the batch included.
 
     Example:
         >>> from torch import nn
         >>> net = nn.Sequential(*[nn.Conv2d(8, 8, 3, padding=1) for _ in range(3)])
         >>> r = summary(net, (8, 32, 32))
         >>> r.receptive_field.size, r.total_params
-        ((Fraction(7, 1), Fraction(7, 1)), 1752)
+        ((7, 7), 1752)
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    size = _check_input_size(input_size)
-    _check_options(depth, mode)
-    dev = _device(device)
-    params = dict(model.named_parameters())
-    if dtype is None:
-        dtype = next((p.dtype for p in params.values() if p.is_floating_point()), torch.float32)
-
-    if dev.type != "meta" and any(t.is_meta for t in [*params.values(), *model.buffers()]):
-        raise ValueError(
-            f"the model has meta-device parameters (no values): device={str(dev)!r} needs a "
-            f"model built on a real device; use device='meta'"
+    _check_model(model)
+    inputs = _inputs(input_size, example_inputs, dtype)
+    if depth is not None:
+        depth = non_negative_int("depth", depth)
+    one_of("mode", mode, MODES)
+    if not isinstance(count_bias, bool):
+        raise InvalidArgument("count_bias", f"count_bias must be True or False, got {count_bias!r}")
+    pinned = check_device(device)
+    has_values = _has_values(model)
+    if pinned is not None and pinned.type != "meta" and not has_values:
+        raise InvalidArgument(
+            "device",
+            f"the model has meta-device parameters (no values): device={str(pinned)!r} needs a "
+            f"model built on a real device; use the default meta device",
         )
-
-    def _copy(t: torch.Tensor, buffer: bool) -> torch.Tensor:
-        if dev.type == "meta":
-            return torch.empty_like(t, device="meta")
-        return t.detach().to(dev, copy=buffer)
-
-    state = {name: _copy(p, False) for name, p in params.items()}
-    param_info = {id(state[name]): p.numel() for name, p in params.items()}
-    state.update({name: _copy(b, True) for name, b in model.named_buffers()})
-
-    tracer = Tracer(model, param_info)
+    target = pinned or torch.device("meta")
+    notes = []
     try:
-        with _restored_training(model, mode), torch.no_grad(), _rng_guard(dev):
-            generator = None if dev.type == "meta" else torch.Generator(dev).manual_seed(0)
-            x = torch.rand((1, *size), generator=generator, device=dev, dtype=dtype)
-            spatial = len(size) - 1
-            if spatial:
-                tracer.fields[x] = TensorField(
-                    tuple(range(2, 2 + spatial)), tuple(AxisField() for _ in range(spatial))
-                )
-            with tracer.activate():
-                functional_call(model, state, (x,), strict=False, tie_weights=True)
-    except Exception as err:
-        raise ValueError(_failure_message(model, size, tracer.failure, err)) from err
-    return _build_report(model, size, tracer, depth, count_bias)
-
-
-def _rf(tf: TensorField | None) -> tuple[Any, Any, Any]:
-    if tf is None or not tf.fields:
-        return None, None, None
-    return (
-        tuple(f.size for f in tf.fields),
-        tuple(f.jump for f in tf.fields),
-        tuple(f.start for f in tf.fields),
-    )
-
-
-def _row(r: RowData, count_bias: bool) -> LayerRow:
-    size, jump, start = _rf(r.field)
-    return LayerRow(
-        name=r.name,
-        type=r.type,
-        output_shape=r.output_shape,
-        params=r.params,
-        macs=r.macs + (r.bias_adds if count_bias else 0),
-        flops=r.flops,
-        activation_bytes=r.activation_bytes,
-        rf_size=size,
-        rf_jump=jump,
-        rf_start=start,
-        kind=r.kind,
-        scope=r.scope,
-        depth=r.depth,
-        uncounted=tuple(sorted(r.uncounted)),
-        notes=tuple(r.notes),
-        positions=r.positions,
-    )
-
-
-@dataclass
-class _Totals:
-    macs: int = 0
-    flops: int = 0
-    activation_bytes: int = 0
-    uncounted: set[str] = field(default_factory=set)
-    notes: dict[str, None] = field(default_factory=dict)
-
-    def add(self, row: LayerRow) -> None:
-        self.macs += row.macs
-        self.flops += row.flops
-        self.activation_bytes += row.activation_bytes
-        self.uncounted.update(row.uncounted)
-        self.notes.update(dict.fromkeys(row.notes))
-
-
-def _ancestors(scope: str) -> list[str]:
-    parts = scope.split(".") if scope else []
-    return [""] + [".".join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def _build_report(
-    model: nn.Module, size: tuple[int, ...], tracer: Tracer, depth: int | None, count_bias: bool
-) -> Report:
-    rows = [_row(r, count_bias) for r in tracer.rows]
-    sums: dict[str, _Totals] = {}
-    for row in rows:
-        for path in _ancestors(row.scope):
-            sums.setdefault(path, _Totals()).add(row)
-    modules: dict[str, LayerRow] = {}
-    idle = []
-    for path, module in model.named_modules():
-        call: ModuleCall | None = tracer.modules.get(path)
-        if call is None:
-            idle.append(path)
-            continue
-        acc = sums.get(path, _Totals())
-        rf_size, rf_jump, rf_start = _rf(call.field)
-        modules[path] = LayerRow(
-            name=path,
-            type=type(module).__name__,
-            output_shape=call.output_shape,
-            params=sum(p.numel() for p in module.parameters()),
-            macs=acc.macs,
-            flops=acc.flops,
-            activation_bytes=acc.activation_bytes,
-            rf_size=rf_size,
-            rf_jump=rf_jump,
-            rf_start=rf_start,
-            kind="container" if next(module.children(), None) is not None else "module",
-            scope=path,
-            depth=0 if not path else path.count(".") + 1,
-            uncounted=tuple(sorted(acc.uncounted)),
-            notes=tuple(acc.notes),
-            positions=call.positions,
-        )
-    uncounted: Counter = Counter()
-    for r in tracer.rows:
-        uncounted.update(r.uncounted)
-    params = list(model.parameters())
-    report = Report(
-        model=type(model).__name__,
-        input_size=size,
-        rows=rows,
-        modules=modules,
-        total_params=sum(p.numel() for p in params),
-        trainable_params=sum(p.numel() for p in params if p.requires_grad),
-        depth=depth,
-        count_bias=count_bias,
-        uncounted=dict(sorted(uncounted.items())),
-        idle_modules=tuple(idle),
-    )
-    report.notes.extend(_notes(rows))
-    unread = report.total_params - sum(r.params for r in rows)
-    if unread:
-        owners = [p for p in idle if any(True for _ in model.get_submodule(p).parameters(False))]
-        shown = ", ".join(owners[:5]) + (", ..." if len(owners) > 5 else "")
-        report.notes.append(
-            f"{unread} parameters were not read by this forward pass (modules that did not run: "
-            f"{shown or 'none'})"
-        )
-    report.warnings.extend(_larger_than_input(rows, size))
+        trace, doubled = _run(model, inputs, target, mode, count_bias)
+    except _Failed as failed:
+        if not failed.needs_data or pinned is not None or not has_values:
+            raise _error(model, inputs, failed, pinned, has_values) from failed.error
+        notes.append(f"ran on the CPU: {_cannot_run(failed)}")
+        try:
+            trace, doubled = _run(model, inputs, torch.device("cpu"), mode, count_bias)
+        except _Failed as again:
+            raise _error(model, inputs, again, torch.device("cpu"), True) from again.error
+    report = assemble(model, trace, inputs, depth, count_bias, mode, doubled)
+    report.notes[:0] = notes
     return report
 
 
-def _notes(rows: list[LayerRow]) -> list[str]:
-    where: dict[str, list[str]] = {}
-    for row in rows:
-        for note in row.notes:
-            where.setdefault(note, []).append(row.name)
-    out = []
-    for note, names in where.items():
-        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
-        out.append(f"{names[0]}{more}: {note}")
-    return out
+# -- messages ------------------------------------------------------------------------------
+# ATen names that say little to a user
+_OP_NAMES = {"_local_scalar_dense": "Tensor.item() (a value read in Python)"}
 
 
-def _larger_than_input(rows: list[LayerRow], size: tuple[int, ...]) -> list[str]:
-    spatial = size[1:]
-    for row in rows:
-        if row.rf_size is None:
-            continue
-        if any(r > n for r, n in zip(row.rf_size, spatial, strict=True)):
-            shown = "x".join(format_fraction(r) for r in row.rf_size)
-            return [
-                f"receptive field {shown} at {row.name} is larger than the input "
-                f"{'x'.join(map(str, spatial))}: from there on, windows reach into the padding"
-            ]
-    return []
+def _where(f: Failure | None, err: BaseException) -> str:
+    op = "an op"
+    if f is not None and f.op:
+        op = _OP_NAMES.get(f.op, f"op {f.op!r}")
+    if f is not None and f.path:
+        return f"{op} in layer {f.path!r} ({f.type})"
+    return f"{op} at the model's top level"
+
+
+def _cannot_run(failed: _Failed) -> str:
+    f, err = failed.failure, failed.error
+    cause = f.error if f is not None and f.error is not None else err
+    text = " ".join(str(cause).split()) or type(cause).__name__
+    return (
+        f"{_where(f, cause)} cannot run on the meta device, which has shapes but no values "
+        f"({text[:160]})"
+    )
+
+
+def _error(
+    model: nn.Module,
+    inputs: Inputs,
+    failed: _Failed,
+    device: torch.device | None,
+    has_values: bool,
+) -> ValueError:
+    f, err = failed.failure, failed.error
+    cause = f.error if f is not None and f.error is not None else err
+    if isinstance(cause, InvalidArgument) and f is None:
+        return cause
+    text = " ".join(str(cause).split()) or type(cause).__name__
+    if failed.needs_data:
+        if has_values:
+            fix = "pass device='cpu' (a real forward pass on a copy of the model)"
+        else:
+            fix = (
+                "the model has no values to run it on the CPU (its parameters are on the meta "
+                "device): build it on the CPU and call summary again"
+            )
+        return NeedsRealData(_cannot_run(failed), fix)
+    if (
+        isinstance(cause, InputRankError)
+        and inputs.from_size
+        and len(inputs.size) != cause.sample_dims
+    ):
+        return InvalidArgument("input_size", _rank_message(inputs.size, cause, f))
+    where = "the model's top level"
+    if f is not None and f.path:
+        where = f"layer {f.path!r} ({f.type})"
+    shapes = ""
+    if f is not None and f.input_shapes:
+        shapes = " given input of shape " + ", ".join(str(s) for s in f.input_shapes)
+    hint = ""
+    if inputs.from_size and len(inputs.size) >= 4:
+        hint = (
+            "; input_size is one sample's shape, without the batch dimension "
+            f"(did you mean {inputs.size[1:]}?)"
+        )
+    return ValueError(
+        f"{inputs.describe()} does not fit {type(model).__name__}: {where} failed{shapes}: "
+        f"{text}{hint}"
+    )
+
+
+def _rank_message(size: tuple[int, ...], err: InputRankError, f: Failure | None) -> str:
+    layer = f"layer {f.path!r} ({f.type})" if f is not None and f.path else "a convolution"
+    want = err.sample_dims
+    names = {2: "C L", 3: "C H W", 4: "C D H W"}.get(want, f"{want} values")
+    if len(size) > want:
+        return (
+            f"input_size {size} has {len(size)} values but {layer} takes {names} ({want} "
+            f"values): input_size is one sample's shape, without the batch dimension "
+            f"(torchinfo's input_size includes it); try {size[len(size) - want :]}"
+        )
+    return (
+        f"input_size {size} has {len(size)} values but {layer} takes {names} ({want} values) "
+        f"per sample: give all of them, without the batch dimension"
+    )

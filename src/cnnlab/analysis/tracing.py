@@ -1,22 +1,26 @@
 """Trace one forward pass: which module or function ran which ATen ops, with what cost and field.
 
-Three instruments run together and are all removed when the trace ends, even after an error:
+Instruments that run together and are all removed when the trace ends, even after an error:
 
 * global module forward hooks keep a stack of the modules being executed (module path and the
-  shapes the module received);
+  shapes the module received). ``torch.utils.module_tracker.ModuleTracker`` follows the same
+  hooks but keeps an unordered set of names, without the innermost module, its inputs or
+  modules registered under two names, which is what rows are made of;
 * a ``TorchFunctionMode`` sees functional code outside leaf modules (``F.relu``, ``torch.cat``,
   ``x + y``, ``torch.flatten``, ``F.interpolate``, ``x.mean()``): each outermost call is one row;
-* a ``TorchDispatchMode`` sees every ATen op, on meta tensors by default: it adds the op's cost
-  (:mod:`cnnlab.analysis.costs`) to the current row, counts each parameter the first time an op
-  reads it, and propagates receptive fields (:mod:`cnnlab.analysis.fields`).
+* a ``TorchDispatchMode`` sees every ATen op, on meta tensors by default: it looks the op up in
+  the op table (:mod:`cnnlab.analysis.op_table`), adds its cost (and, when training, its
+  backward's) to the current row, counts each parameter the first time an op reads it, and
+  propagates receptive fields;
+* when training, ``torch.autograd.graph.saved_tensors_hooks`` records what autograd keeps for the
+  backward (:mod:`cnnlab.analysis.saved_tensors`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,101 +30,33 @@ from torch.nn.modules import module as module_hooks
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
-from torch.utils.weak import WeakIdKeyDictionary
 
-from cnnlab.analysis.costs import cost_of
-from cnnlab.analysis.field_rules import propagate
-from cnnlab.analysis.fields import OpCall, TensorField, linear_field
-
-_DUNDER = {
-    "iadd": "add_",
-    "isub": "sub_",
-    "imul": "mul_",
-    "itruediv": "div_",
-    "radd": "add",
-    "rsub": "sub",
-    "rmul": "mul",
-    "truediv": "div",
-    "rtruediv": "div",
-    "floordiv": "floor_divide",
-    "rmatmul": "matmul",
-}
-
-
-def function_name(func: Any) -> str:
-    """``add`` for ``Tensor.__add__``, ``add_`` for ``+=``, ``relu`` for ``F.relu``."""
-    name = getattr(func, "__name__", None) or type(func).__name__
-    if name.startswith("__") and name.endswith("__"):
-        name = name.strip("_")
-        name = _DUNDER.get(name, name)
-    return name
-
-
-def op_name(func: Any) -> str:
-    """ATen op name without overload or in-place underscore: ``aten.relu_.default`` -> ``relu``."""
-    name = func.overloadpacket.__name__
-    return name[:-1] if name.endswith("_") and not name.endswith("__") else name
-
-
-_SCHEMA_CACHE: dict[Any, list[tuple[str, bool, Any]]] = {}
-
-
-def bind(func: Any, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Arguments of an ATen call by name, defaults filled in."""
-    spec = _SCHEMA_CACHE.get(func)
-    if spec is None:
-        spec = [
-            (a.name, a.has_default_value(), a.default_value if a.has_default_value() else None)
-            for a in func._schema.arguments
-        ]
-        _SCHEMA_CACHE[func] = spec
-    bound = {}
-    for i, (name, _, default) in enumerate(spec):
-        bound[name] = args[i] if i < len(args) else kwargs.get(name, default)
-    return bound
-
-
-@dataclass
-class RowData:
-    """A row while the trace fills it in (see :class:`cnnlab.analysis.report.LayerRow`)."""
-
-    name: str
-    type: str
-    kind: str
-    scope: str
-    depth: int
-    params: int = 0
-    macs: int = 0
-    flops: int = 0
-    bias_adds: int = 0
-    output_shape: tuple = ()
-    activation_bytes: int = 0
-    field: TensorField | None = None
-    positions: tuple[int, ...] = ()
-    uncounted: Counter = dataclasses.field(default_factory=Counter)
-    notes: list[str] = dataclasses.field(default_factory=list)
-
-
-@dataclass
-class ModuleCall:
-    """What the trace saw of one module path: output and field of its last call."""
-
-    path: str
-    type: str
-    calls: int = 0
-    output_shape: tuple = ()
-    field: TensorField | None = None
-    positions: tuple[int, ...] = ()
+from cnnlab.analysis.input_checks import (
+    CONVOLUTIONS,
+    check_convolution_input,
+    check_convolution_rank,
+)
+from cnnlab.analysis.op_calls import bind, function_name, op_name
+from cnnlab.analysis.op_costs import Cost
+from cnnlab.analysis.op_table import OPS, Op
+from cnnlab.analysis.rows import ReceptiveField, Row
+from cnnlab.analysis.saved_tensors import SavedTensors
+from cnnlab.analysis.tensor_fields import OpCall, TensorField, TensorMap, linear_field, propagate
 
 
 @dataclass
 class Failure:
-    """Where the forward pass broke: the innermost module and what it was given."""
+    """Where the forward pass broke: the innermost module, what it was given, the op and error."""
 
     path: str
-    type: str
+    module: nn.Module | None
     input_shapes: list[tuple[int, ...]]
-    op: str | None = None
+    op: str | None
+    error: BaseException | None
+
+    @property
+    def type(self) -> str:
+        return "" if self.module is None else type(self.module).__name__
 
 
 @dataclass
@@ -129,14 +65,14 @@ class _Frame:
     path: str
     leaf: bool
     input_shapes: list[tuple[int, ...]]
-    row: RowData | None
+    row: Row | None
     saved_call: Any
 
 
 @dataclass
 class _FunctionCall:
     name: str
-    row: RowData | None = None
+    row: Row | None = None
 
 
 def _depth(path: str) -> int:
@@ -144,44 +80,97 @@ def _depth(path: str) -> int:
 
 
 def _tensors(obj: Any) -> list[torch.Tensor]:
+    if isinstance(obj, torch.Tensor):
+        return [obj]
+    if type(obj) in (tuple, list) and all(
+        isinstance(x, torch.Tensor) or type(x) in _SCALARS for x in obj
+    ):
+        return [x for x in obj if isinstance(x, torch.Tensor)]
     return [t for t in tree_leaves(obj) if isinstance(t, torch.Tensor)]
 
 
-class Tracer:
-    """Collects rows while a model runs; use :meth:`activate` around the forward call."""
+_SCALARS = frozenset({int, float, bool, type(None), str, torch.dtype, torch.device})
 
-    def __init__(self, model: nn.Module, param_info: dict[int, int]) -> None:
+
+def _arguments(args: tuple, kwargs: dict[str, Any]) -> list[torch.Tensor]:
+    """Tensor arguments of an ATen call (tensors, and tensors in lists)."""
+    out = []
+    for a in (*args, *kwargs.values()) if kwargs else args:
+        if isinstance(a, torch.Tensor):
+            out.append(a)
+        elif type(a) in (list, tuple):
+            out.extend(t for t in a if isinstance(t, torch.Tensor))
+    return out
+
+
+def _shape(t: torch.Tensor) -> tuple[int, ...]:
+    return tuple(t.shape)
+
+
+def receptive_field(tf: TensorField) -> ReceptiveField | None:
+    if not tf.fields:
+        return None
+    return ReceptiveField(
+        tuple(f.size for f in tf.fields),
+        tuple(f.jump for f in tf.fields),
+        tuple(f.start for f in tf.fields),
+    )
+
+
+class Tracer:
+    """Collects rows while a model runs; use :meth:`activate` around the forward call.
+
+    Args:
+        modules: ``(path, module)`` of the module that runs (the tracing copy), as
+            ``named_modules()`` gives them.
+        params: ``id(parameter) -> parameter`` for the parameters to count (read once each).
+        train: add backward MACs and the tensors saved for the backward.
+        count_bias: add one MAC per bias addition.
+    """
+
+    def __init__(
+        self,
+        modules: list[tuple[str, nn.Module]],
+        params: dict[int, torch.Tensor],
+        *,
+        train: bool,
+        count_bias: bool,
+    ) -> None:
         self.paths: dict[int, str] = {}
         self.leaves: set[int] = set()
-        for path, m in model.named_modules():
+        for path, m in modules:
             self.paths.setdefault(id(m), path)
             if next(m.children(), None) is None:
                 self.leaves.add(id(m))
-        self.param_info = param_info  # id(meta tensor) -> numel
+        self.params = params
+        self.count_bias = count_bias
         self.counted: set[int] = set()
-        self.fields: WeakIdKeyDictionary = WeakIdKeyDictionary()
-        self.rows: list[RowData] = []
-        self.modules: dict[str, ModuleCall] = {}
+        self.fields = TensorMap()
+        self.tainted = TensorMap()  # tensors whose shapes depend on values
+        self.busy = False  # the tracer's own tensor attribute reads bypass the function mode
+        self.rows: list[Row] = []
+        self.modules: dict[str, Row] = {}
         self.stack: list[_Frame] = []
         self.call: _FunctionCall | None = None
         self.failure: Failure | None = None
         self._names: Counter = Counter()
+        self.saved = SavedTensors(params.values(), self._saved_row) if train else None
 
     # -- rows ------------------------------------------------------------------------------
     def _scope(self) -> str:
         return self.stack[-1].path if self.stack else ""
 
-    def _new_row(self, base: str, type_: str, kind: str) -> RowData:
+    def _new_row(self, base: str, type_: str, kind: str) -> Row:
         scope = self._scope()
         name = f"{scope}.{base}" if scope else base
         self._names[name] += 1
         if self._names[name] > 1:
             name = f"{name}_{self._names[name] - 1}"
-        row = RowData(name, type_, kind, scope, _depth(scope) + 1)
+        row = Row(name, type_, kind, scope, _depth(scope) + 1)
         self.rows.append(row)
         return row
 
-    def _current_row(self, op: str) -> RowData:
+    def _current_row(self, op: str) -> Row:
         if self.stack and self.stack[-1].leaf:
             row = self.stack[-1].row
             assert row is not None
@@ -192,64 +181,75 @@ class Tracer:
             return self.call.row
         return self._new_row(op, op, "function")
 
-    def field_of(self, t: torch.Tensor) -> TensorField | None:
-        return self.fields.get(t)
-
-    def finish(self, target: RowData | ModuleCall, output: Any) -> None:
+    def finish(self, row: Row, output: Any, count_bytes: bool = True) -> None:
         """Record output shape(s), bytes and the field of the first tensor that has one."""
         tensors = _tensors(output)
-        shapes = [tuple(int(s) for s in t.shape) for t in tensors]
-        target.output_shape = shapes[0] if len(shapes) == 1 else tuple(shapes)
-        if isinstance(target, RowData):
-            target.activation_bytes = sum(t.numel() * t.element_size() for t in tensors)
+        shapes = [_shape(t) for t in tensors]
+        row.output_shape = shapes[0] if len(shapes) == 1 else tuple(shapes)
+        if count_bytes:
+            row.activation_bytes = sum(t.numel() * t.element_size() for t in tensors)
         for t in tensors:
             tf = self.fields.get(t)
             if tf is not None:
-                target.field, target.positions = tf, tf.extents(t.shape)
+                row.receptive_field, row.positions = receptive_field(tf), tf.extents(t.shape)
                 break
+        if self.tainted and any(t in self.tainted for t in tensors):
+            row.data_dependent = True
 
     # -- module hooks ----------------------------------------------------------------------
     def _pre_hook(self, module: nn.Module, args: tuple) -> None:
         path = self.paths.get(id(module))
         if path is None:
             return
+        self.busy, busy = True, self.busy
+        try:
+            self._enter(module, path, args)
+        finally:
+            self.busy = busy
+
+    def _enter(self, module: nn.Module, path: str, args: tuple) -> None:
         leaf = id(module) in self.leaves
-        shapes = [tuple(int(s) for s in t.shape) for t in _tensors(args)]
+        shapes = [_shape(t) for t in _tensors(args)]
         frame = _Frame(module, path, leaf, shapes, None, self.call)
         self.call = None
         self.stack.append(frame)
         if leaf:
-            row = RowData(path, type(module).__name__, "module", path, _depth(path))
+            row = Row(path, type(module).__name__, "module", path, _depth(path))
             self.rows.append(row)
             frame.row = row
 
     def _post_hook(self, module: nn.Module, args: tuple, output: Any) -> None:
         if self.paths.get(id(module)) is None or not self.stack:
             return
+        self.busy, busy = True, self.busy
+        try:
+            self._leave(module, output)
+        finally:
+            self.busy = busy
+
+    def _leave(self, module: nn.Module, output: Any) -> None:
         frame = self.stack.pop()
         self.call = frame.saved_call
-        info = self.modules.setdefault(frame.path, ModuleCall(frame.path, type(module).__name__))
-        info.calls += 1
-        self.finish(info, output)
+        kind = "module" if frame.leaf else "container"
+        info = self.modules.get(frame.path)
+        if info is None:
+            info = Row(frame.path, type(module).__name__, kind, frame.path, _depth(frame.path))
+            self.modules[frame.path] = info
+        self.finish(info, output, count_bytes=False)
         if frame.row is not None:
             self.finish(frame.row, output)
 
     # -- functions and ops -----------------------------------------------------------------
     def on_function(self, func: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
-        in_leaf = bool(self.stack and self.stack[-1].leaf)
         name = function_name(func)
-        if in_leaf:
-            out = func(*args, **kwargs)
+        if name in CONVOLUTIONS and len(args) >= 2:
+            check_convolution_rank(args[0], args[1])
+        if self.saved is not None and name == "scaled_dot_product_attention":
+            out = self.saved.fused_attention(
+                lambda *a, **k: self._run_function(name, func, a, k), args, kwargs
+            )
         else:
-            saved, self.call = self.call, _FunctionCall(name)
-            try:
-                out = func(*args, **kwargs)
-            finally:
-                call, self.call = self.call, saved
-            if call is not None and call.row is None and _shows(name, out):
-                call.row = self._new_row(name, name, "function")  # e.g. a no-op flatten
-            if call is not None and call.row is not None:
-                self.finish(call.row, out)
+            out = self._run_function(name, func, args, kwargs)
         if name == "linear" and args and isinstance(out, torch.Tensor):
             x = args[0]
             tf = self.fields.get(x) if isinstance(x, torch.Tensor) else None
@@ -258,36 +258,62 @@ class Tracer:
                 self.fields[out] = kept
         return out
 
+    def _run_function(self, name: str, func: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+        if self.stack and self.stack[-1].leaf:
+            return func(*args, **kwargs)
+        saved, self.call = self.call, _FunctionCall(name)
+        try:
+            out = func(*args, **kwargs)
+        finally:
+            call, self.call = self.call, saved
+        if call is not None and call.row is None and _shows(name, out):
+            call.row = self._new_row(name, name, "function")  # e.g. a no-op flatten
+        if call is not None and call.row is not None:
+            self.finish(call.row, out)
+        return out
+
     def on_op(self, func: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+        self.busy, busy = True, self.busy
+        try:
+            return self._on_op(func, args, kwargs)
+        finally:
+            self.busy = busy
+
+    def _on_op(self, func: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
         name = op_name(func)
+        entry = OPS.get(name)
         bound = bind(func, args, kwargs)
         try:
             if name == "convolution":
-                _check_channels(bound)
-            out = _fast_meta(func, name, args, kwargs)
+                check_convolution_input(bound)
+            out = None
+            if entry is not None and entry.meta is not None and not kwargs:
+                out = entry.meta(args, func.overloadpacket.__name__.endswith("_"))
             if out is None:
                 out = func(*args, **kwargs)
-        except Exception:
-            self.record_failure(name)
+        except Exception as err:
+            self.record_failure(name, err)
             raise
         outs = _tensors(out)
         row = self._current_row(name)
-        cost = cost_of(name, bound, outs)
-        if cost is None:
-            row.uncounted[name] += 1
-        else:
-            row.macs += cost.macs
-            row.flops += cost.flops
-            row.bias_adds += cost.bias_adds
-        inputs = _tensors((args, kwargs))
+        inputs = _arguments(args, kwargs)
+        self._count(row, name, entry, bound, outs)
         for t in inputs:
             key = id(t)
-            if key in self.param_info and key not in self.counted:
+            if key in self.params and key not in self.counted:
                 self.counted.add(key)
-                row.params += self.param_info[key]
+                row.params += self.params[key].numel()
+        if (entry is not None and _data_dependent(entry, bound)) or (
+            self.tainted and any(t in self.tainted for t in inputs)
+        ):
+            row.data_dependent = True
+            for t in outs:
+                self.tainted[t] = True
         fielded = [(t, tf) for t in inputs if (tf := self.fields.get(t)) is not None]
         if fielded and outs:
-            result = propagate(OpCall(name, bound, fielded, outs))
+            result = propagate(
+                None if entry is None else entry.field, OpCall(name, bound, fielded, outs)
+            )
             for t, tf in zip(outs, result.fields, strict=True):
                 if tf is not None:
                     self.fields[t] = tf
@@ -296,32 +322,66 @@ class Tracer:
                     row.notes.append(note)
         return out
 
-    def record_failure(self, op: str | None = None) -> None:
+    def _count(
+        self,
+        row: Row,
+        name: str,
+        entry: Op | None,
+        bound: dict[str, Any],
+        outs: list[torch.Tensor],
+    ) -> None:
+        if entry is None or entry.cost is None:
+            row.uncounted[name] = row.uncounted.get(name, 0) + 1
+            return
+        cost: Cost = entry.cost(bound, outs)
+        row.macs += cost.macs + (cost.bias_adds if self.count_bias else 0)
+        row.flops += cost.flops
+        if self.saved is not None and entry.backward is not None and torch.is_grad_enabled():
+            row.backward_macs += entry.backward(bound, outs, cost)
+
+    # -- tensors saved for the backward ----------------------------------------------------
+    def _saved_row(self) -> Row:
+        if (self.stack and self.stack[-1].leaf) or self.call is not None or not self.rows:
+            return self._current_row("saved")
+        return self.rows[-1]
+
+    # -- failures and activation ----------------------------------------------------------
+    def record_failure(self, op: str | None = None, err: BaseException | None = None) -> None:
         if self.failure is not None:
             return
         if self.stack:
             top = self.stack[-1]
-            self.failure = Failure(top.path, type(top.module).__name__, top.input_shapes, op)
+            self.failure = Failure(top.path, top.module, top.input_shapes, op, err)
         else:
-            self.failure = Failure("", "", [], op)
+            self.failure = Failure("", None, [], op, err)
 
     @contextmanager
     def activate(self) -> Iterator[None]:
         """Hooks and modes on; always removed on exit. A failure is recorded before unwinding."""
-        handles = [
-            module_hooks.register_module_forward_pre_hook(self._pre_hook),
-            module_hooks.register_module_forward_hook(self._post_hook),
-        ]
-        try:
-            with _FunctionMode(self), _DispatchMode(self):
-                try:
-                    yield
-                except Exception:
-                    self.record_failure()
-                    raise
-        finally:
-            for handle in handles:
-                handle.remove()
+        with ExitStack() as stack:
+            for register, hook in (
+                (module_hooks.register_module_forward_pre_hook, self._pre_hook),
+                (module_hooks.register_module_forward_hook, self._post_hook),
+            ):
+                stack.callback(register(hook).remove)
+            if self.saved is not None:
+                stack.enter_context(self.saved.recording())
+            stack.enter_context(_FunctionMode(self))
+            stack.enter_context(_DispatchMode(self))
+            try:
+                yield
+            except Exception as err:
+                self.record_failure(None, err)
+                raise
+
+    @property
+    def total_saved_bytes(self) -> int:
+        return sum(r.saved_bytes for r in self.rows)
+
+
+def _data_dependent(entry: Op, bound: dict[str, Any]) -> bool:
+    flag = entry.data_dependent
+    return flag(bound) if callable(flag) else flag
 
 
 _SILENT = frozenset({"get", "set", "requires_grad_", "retain_grad", "register_hook"})
@@ -333,54 +393,14 @@ def _shows(name: str, out: Any) -> bool:
     return name not in _SILENT and bool(_tensors(out)) and not isinstance(out, torch.Size)
 
 
-def _check_channels(a: dict[str, Any]) -> None:
-    x, w = a["input"], a["weight"]
-    if not isinstance(x, torch.Tensor) or x.dim() < 2:
-        return
-    channels_dim = 1 if x.dim() == w.dim() else 0
-    given = int(x.shape[channels_dim])
-    expected = int(w.shape[0]) if a["transposed"] else int(w.shape[1]) * int(a["groups"])
-    if given != expected:
-        raise ValueError(f"expects {expected} input channels, got {given}")
-
-
-_FLOATS = (torch.float32, torch.float64)
-
-
-def _fast_meta(func: Any, name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
-    """Outputs of the commonest shape-preserving ops on meta tensors without torch's Python
-    meta kernels (BatchNorm and in-place activations are most of a CNN's tracing time).
-    None: not a fast case, run the op."""
-    if kwargs or not args or not isinstance(args[0], torch.Tensor) or not args[0].is_meta:
-        return None
-    x = args[0]
-    if name in ("native_batch_norm", "_native_batch_norm_legit_no_training"):
-        if x.dtype not in _FLOATS or x.dim() < 2:
-            return None
-        c = (int(x.shape[1]),)
-        return torch.empty_like(x), x.new_empty(c), x.new_empty(c)
-    if func.overloadpacket.__name__.endswith("_") and name in _INPLACE_FAST:
-        for other in args[1:]:
-            if isinstance(other, torch.Tensor) and (
-                not other.is_meta or torch.broadcast_shapes(x.shape, other.shape) != x.shape
-            ):
-                return None
-        return x
-    return None
-
-
-_INPLACE_FAST = frozenset(
-    {"relu", "relu6", "hardtanh", "leaky_relu", "hardswish", "hardsigmoid", "silu", "sigmoid"}
-    | {"add", "mul", "sub", "div", "clamp", "clamp_min", "elu", "gelu", "threshold", "tanh"}
-)
-
-
 class _FunctionMode(TorchFunctionMode):
     def __init__(self, tracer: Tracer) -> None:
         super().__init__()
         self.tracer = tracer
 
     def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
+        if self.tracer.busy:
+            return func(*args, **(kwargs or {}))
         return self.tracer.on_function(func, args, kwargs or {})
 
 

@@ -27,13 +27,17 @@ Math:
     global pooling over n positions is a pooling with k = t = n; branches joined by addition or
     concatenation see the union of the branches' windows.
 
-Three stacked 3x3 convolutions see 7 pixels::
+Values are exact: whole numbers are ``int``, anything else a :class:`fractions.Fraction`
+(jumps below one after upsampling, half-pixel starts). Three stacked 3x3 convolutions see 7
+pixels::
 
     >>> f = AxisField()
     >>> for _ in range(3):
     ...     f = f.conv(3, padding=1)
     >>> f.size, f.jump, f.start
-    (Fraction(7, 1), Fraction(1, 1), Fraction(0, 1))
+    (7, 1, 0)
+    >>> AxisField().conv(2).start  # a 2-pixel window is centred between pixels 0 and 1
+    Fraction(1, 2)
 """
 
 from __future__ import annotations
@@ -46,10 +50,30 @@ from fractions import Fraction
 Number = int | Fraction
 
 
-def _frac(value: Number | float, name: str) -> Fraction:
+def exact(value: Number | float) -> Number:
+    """``value`` as an exact number: an ``int`` when it is whole, a ``Fraction`` otherwise."""
+    if type(value) is int:
+        return value
+    value = Fraction(value)
+    return value.numerator if value.denominator == 1 else value
+
+
+def _number(value: Number | float, name: str) -> Number:
     if isinstance(value, bool) or not isinstance(value, (int, Fraction, float)):
         raise ValueError(f"{name} must be a number, got {value!r}")
-    return Fraction(value)
+    return exact(value)
+
+
+def _half(value: Number) -> Number:
+    if type(value) is int and value % 2 == 0:
+        return value // 2
+    return Fraction(value) / 2
+
+
+def _divide(value: Number, by: int) -> Number:
+    if type(value) is int and value % by == 0:
+        return value // by
+    return Fraction(value) / by
 
 
 def _positive(value: int, name: str) -> int:
@@ -66,15 +90,17 @@ class AxisField:
         size: window size r in input pixels (>= 1; may be fractional after upsampling).
         jump: distance j between neighbouring positions' windows, in input pixels.
         start: input coordinate s of the centre of position 0's window.
+
+    Each is an ``int`` when whole and a ``Fraction`` otherwise (floats are converted exactly).
     """
 
-    size: Fraction = Fraction(1)
-    jump: Fraction = Fraction(1)
-    start: Fraction = Fraction(0)
+    size: Number = 1
+    jump: Number = 1
+    start: Number = 0
 
     def __post_init__(self) -> None:
         for name in ("size", "jump", "start"):
-            object.__setattr__(self, name, _frac(getattr(self, name), name))
+            object.__setattr__(self, name, _number(getattr(self, name), name))
 
     # -- single-path layers ---------------------------------------------------------------
     def conv(
@@ -88,7 +114,7 @@ class AxisField:
         return AxisField(
             self.size + (k_eff - 1) * self.jump,
             self.jump * stride,
-            self.start + (Fraction(k_eff - 1, 2) - padding) * self.jump,
+            self.start + (_half(k_eff - 1) - padding) * self.jump,
         )
 
     def transposed(
@@ -116,8 +142,9 @@ class AxisField:
         span = (taps - 1) * (dilation // g)
         return AxisField(
             self.size + span * self.jump,
-            self.jump / stride,
-            self.start + (padding - Fraction(dilation * (kernel_size - 1), 2)) * self.jump / stride,
+            _divide(self.jump, stride),
+            self.start
+            + _divide((padding - _half(dilation * (kernel_size - 1))) * self.jump, stride),
         )
 
     def resample(self, ratio: Number, offset: Number, taps: int) -> AxisField:
@@ -127,7 +154,7 @@ class AxisField:
         bilinear resizing (``align_corners=False``) centre on ``(ratio - 1)/2 + o*ratio``.
         """
         _positive(taps, "taps")
-        ratio, offset = _frac(ratio, "ratio"), _frac(offset, "offset")
+        ratio, offset = _number(ratio, "ratio"), _number(offset, "offset")
         return AxisField(
             self.size + (taps - 1) * self.jump,
             self.jump * ratio,
@@ -149,15 +176,15 @@ class AxisField:
         return self.conv(positions, stride=positions)
 
     # -- geometry ------------------------------------------------------------------------
-    def center(self, position: int) -> Fraction:
+    def center(self, position: int) -> Number:
         """Input coordinate of the centre of ``position``'s window."""
-        return self.start + position * self.jump
+        return exact(self.start + position * self.jump)
 
-    def box(self, position: int) -> tuple[Fraction, Fraction]:
+    def box(self, position: int) -> tuple[Number, Number]:
         """Inclusive input interval ``(lo, hi)`` seen by ``position`` (may extend into padding)."""
         c = self.center(position)
-        half = (self.size - 1) / 2
-        return c - half, c + half
+        half = _half(self.size - 1)
+        return exact(c - half), exact(c + half)
 
 
 @dataclass(frozen=True)
@@ -193,9 +220,9 @@ def union(branches: Sequence[tuple[AxisField, int]], positions: int) -> UnionRes
         ends.append((min(b[0] for b in boxes), max(b[1] for b in boxes)))
     (lo0, hi0), (lo1, hi1) = ends
     width0, width1 = hi0 - lo0, hi1 - lo1
-    centre0 = (lo0 + hi0) / 2
+    centre0 = _half(lo0 + hi0)
     # A single position has no neighbour: keep the branches' largest jump.
-    jump = ((lo1 + hi1) / 2 - centre0) / last if last else max(f.jump for f, _ in branches)
+    jump = _divide(_half(lo1 + hi1) - centre0, last) if last else max(f.jump for f, _ in branches)
     # Broadcast branches (one position, or jump 0: the same window everywhere) align with any.
     spread = {(f.jump, f.start) for f, extent in branches if extent > 1 and f.jump != 0}
     return UnionResult(
@@ -211,7 +238,7 @@ def stack_fields(
     """Fields after each ``(kernel, stride, padding, dilation)`` layer of a single-path stack.
 
     >>> [f.size for f in stack_fields([(3, 1, 1, 1), (3, 1, 2, 2), (3, 1, 4, 4)])]
-    [Fraction(3, 1), Fraction(7, 1), Fraction(15, 1)]
+    [3, 7, 15]
     """
     out = []
     f = field or AxisField()
@@ -221,7 +248,7 @@ def stack_fields(
     return out
 
 
-def format_fraction(value: Fraction) -> str:
+def format_fraction(value: Number) -> str:
     """``7`` for whole numbers, ``-1/2`` otherwise (exact, no rounding)."""
     value = Fraction(value)
     return (

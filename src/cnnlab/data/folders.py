@@ -16,22 +16,27 @@ error naming the first, or are skipped with a count when ``skip_bad_images`` is 
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from torch.utils.data import Dataset, Subset
 from torchvision.datasets import ImageFolder
 
 from cnnlab.data.arrays import stratified_split
 from cnnlab.data.bundle import DatasetBundle, LoadOptions
 from cnnlab.data.images import BadImage, find_bad_images, load_rgb
+from cnnlab.data.transforms.preprocess import Preprocess
+from cnnlab.data.transforms.presets import AugmentConfig, TransformPair, build_transforms
 
 # ImageNet statistics, the convention for natural RGB images of unknown origin.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 DEFAULT_SIZE = 224  # folder images vary in size; they are resized to this unless told otherwise
+PCA_FIT_IMAGES = 256  # PCA lighting is fitted on this many training images (evenly spread)
 
 TRAIN_SPLIT = "train"
 HELD_OUT_SPLITS = ("val", "valid", "validation", "test")  # the first present is used
@@ -94,12 +99,31 @@ def find_layout(root: Path) -> FolderLayout:
     return FolderLayout(root / train, root / held_out, f"{train}/ + {held_out}/")
 
 
-def _transform(size: int) -> Callable:
-    from torchvision import transforms as T
+def _transforms(
+    folder: ImageFolder, indices: Sequence[int], preprocess: Preprocess, augment: AugmentConfig
+) -> TransformPair:
+    """The train/val pair; PCA lighting is fitted on up to :data:`PCA_FIT_IMAGES` training
+    images."""
+    pca = None
+    if augment.pca_lighting:
+        import torch
 
-    return T.Compose(
-        [T.Resize((size, size)), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
-    )
+        from cnnlab.data.transforms.lighting import fit_pca_lighting
+
+        picked = [indices[int(i)] for i in np.linspace(0, len(indices) - 1, PCA_FIT_IMAGES)]
+        to_float = Preprocess(preprocess.image_size, (0.0,) * 3, (1.0,) * 3).transform()
+        images = torch.stack(
+            [to_float(load_rgb(folder.samples[i][0])) for i in sorted(set(picked))]
+        )
+        pca = fit_pca_lighting(images)
+    return build_transforms(augment, preprocess, pca=pca)
+
+
+def _with_transform(folder: ImageFolder, transform: Callable) -> ImageFolder:
+    """A shallow copy of ``folder`` (same samples) with another transform."""
+    clone = copy.copy(folder)
+    clone.transform = transform
+    return clone
 
 
 def _read_folder(path: Path, transform: Callable) -> ImageFolder:
@@ -154,9 +178,9 @@ def load_imagefolder(root: Path, options: LoadOptions) -> DatasetBundle:
     """The ``imagefolder:PATH`` loader (see the module docstring)."""
     layout = find_layout(root)
     size = options.image_size or DEFAULT_SIZE
-    transform = _transform(size)
-    full = _read_folder(layout.train, transform)
-    held_out = None if layout.val is None else _read_folder(layout.val, transform)
+    preprocess = Preprocess((size, size), IMAGENET_MEAN, IMAGENET_STD)
+    full = _read_folder(layout.train, preprocess.transform())
+    held_out = None if layout.val is None else _read_folder(layout.val, preprocess.transform())
     if held_out is not None and held_out.classes != full.classes:
         raise ValueError(
             f"{layout.train} and {layout.val} have different classes: "
@@ -171,14 +195,17 @@ def load_imagefolder(root: Path, options: LoadOptions) -> DatasetBundle:
     description = layout.description
     if held_out is None:
         train_idx, val_idx = stratified_split(full.targets, options.val_fraction, classes=classes)
-        train, val = Subset(full, train_idx.tolist()), Subset(full, val_idx.tolist())
+        pair = _transforms(full, train_idx.tolist(), preprocess, options.augment)
+        train = Subset(_with_transform(full, pair.train), train_idx.tolist())
+        val = Subset(full, val_idx.tolist())
         targets = [full.targets[i] for i in train_idx]
         share = options.val_fraction
         description += f", split {1 - share:.0%}/{share:.0%} stratified"
     else:
         if not held_out.samples:
             raise ValueError(f"{layout.val} has no readable image left to validate on")
-        train, val, targets = full, held_out, list(full.targets)
+        pair = _transforms(full, range(len(full.samples)), preprocess, options.augment)
+        train, val, targets = _with_transform(full, pair.train), held_out, list(full.targets)
     return DatasetBundle(
         name=f"imagefolder:{root} ({description})",
         train=train,
@@ -189,4 +216,5 @@ def load_imagefolder(root: Path, options: LoadOptions) -> DatasetBundle:
         classes=classes,
         targets_train=targets,
         skipped_files=skipped,
+        preprocess=preprocess,
     )

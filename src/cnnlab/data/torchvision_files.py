@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cnnlab.data.bundle import DatasetBundle, LoadOptions
+from cnnlab.data.transforms.preprocess import Preprocess
+from cnnlab.data.transforms.presets import build_transforms
 
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
@@ -19,13 +21,6 @@ MNIST_FILES = {  # split -> (images, labels) under PATH/MNIST/raw
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-
-
-def _transform(size: int | None, mean: tuple[float, ...], std: tuple[float, ...]) -> Callable:
-    from torchvision import transforms as T
-
-    steps = [T.Resize((size, size))] if size is not None else []
-    return T.Compose([*steps, T.ToTensor(), T.Normalize(mean, std)])
 
 
 def _read_mnist_file(path: Path, images: bool):
@@ -91,6 +86,22 @@ def _check_cifar10(root: Path) -> None:
             )
 
 
+PCA_FIT_IMAGES = 10_000  # PCA lighting is fitted on this many training images (evenly spread)
+
+
+def _fit_pca(data) -> tuple:
+    """PCA lighting's components from the raw training array (N, H, W) or (N, H, W, C), uint8."""
+    import numpy as np
+    import torch
+
+    from cnnlab.data.transforms.lighting import fit_pca_lighting
+
+    picked = np.unique(np.linspace(0, len(data) - 1, min(len(data), PCA_FIT_IMAGES)).astype(int))
+    images = torch.as_tensor(np.asarray(data)[picked])
+    images = images[:, None] if images.ndim == 3 else images.permute(0, 3, 1, 2)
+    return fit_pca_lighting(images.to(torch.float32) / 255)
+
+
 def _torchvision_loader(
     cls_name: str,
     check: Callable[[Path], None],
@@ -103,12 +114,14 @@ def _torchvision_loader(
         import torchvision.datasets as tvd
 
         check(root)
-        size = options.image_size
-        tf = _transform(size if size not in (None, native) else None, mean, std)
+        size = options.image_size or native
+        preprocess = Preprocess((size, size), mean, std)
         cls = getattr(tvd, cls_name)
-        train = cls(str(root), train=True, download=False, transform=tf)
-        val = cls(str(root), train=False, download=False, transform=tf)
-        size = size or native
+        train = cls(str(root), train=True, download=False)
+        val = cls(str(root), train=False, download=False)
+        pca = _fit_pca(train.data) if options.augment.pca_lighting else None
+        pair = build_transforms(options.augment, preprocess, pca=pca)
+        train.transform, val.transform = pair.train, pair.val
         return DatasetBundle(
             name=f"{cls_name.lower()}:{root}",
             train=train,
@@ -118,6 +131,7 @@ def _torchvision_loader(
             image_size=(size, size),
             classes=list(train.classes),
             targets_train=[int(t) for t in train.targets],
+            preprocess=preprocess,
         )
 
     return load

@@ -1,10 +1,10 @@
-"""Receptive-field rules per ATen op, looked up by name in ``RULES``.
+"""Receptive-field rules of ATen ops; the op table (:mod:`cnnlab.analysis.op_table`) assigns them.
 
 Window ops (convolution, pooling, adaptive pooling, interpolation, pixel shuffle) apply the
 recurrences of :mod:`cnnlab.core.receptive_field` per spatial axis; layout ops (views,
 permutes, slices, splits, padding, concatenation) move or crop the spatial axes; reductions
 over spatial axes collapse them (global pooling). Ops without a rule are element-wise or mixing,
-see :func:`cnnlab.analysis.fields.elementwise`.
+see :func:`cnnlab.analysis.tensor_fields.elementwise`.
 """
 
 from __future__ import annotations
@@ -15,16 +15,14 @@ from typing import Any
 
 import torch
 
-from cnnlab.analysis.fields import (
+from cnnlab.analysis.tensor_fields import (
     FieldResult,
     OpCall,
     Rule,
     TensorField,
     collapse,
-    elementwise,
     join,
     mix_all,
-    mixing,
     norm_dim,
     per_axis,
     per_axis_rule,
@@ -34,6 +32,7 @@ from cnnlab.core.receptive_field import AxisField
 
 
 def convolution(call: OpCall) -> FieldResult:
+    """Per spatial axis: :meth:`AxisField.conv`, or :meth:`AxisField.transposed`."""
     a = call.args
     weight = a["weight"]
     d = weight.dim() - 2
@@ -51,7 +50,9 @@ def convolution(call: OpCall) -> FieldResult:
     return per_axis_rule(call, d, step)
 
 
-def _pool(d: int) -> Rule:
+def pool(d: int) -> Rule:
+    """Max and average pooling over ``d`` window dims."""
+
     def rule(call: OpCall) -> FieldResult:
         a = call.args
         k_list = a["kernel_size"]
@@ -70,7 +71,9 @@ def _pool(d: int) -> Rule:
     return rule
 
 
-def _adaptive(d: int) -> Rule:
+def adaptive(d: int) -> Rule:
+    """Adaptive pooling: equal windows when the sizes divide, else PyTorch's widest window."""
+
     def rule(call: OpCall) -> FieldResult:
         t = call.inputs[0][0]
         out = call.outputs[0]
@@ -102,7 +105,9 @@ def _scale_args(a: dict[str, Any]) -> list[Any]:
     return [a[k] for k in ("scales_d", "scales_h", "scales_w") if k in a]
 
 
-def _upsample(d: int, taps: int) -> Rule:
+def upsample(d: int, taps: int) -> Rule:
+    """Interpolation reading ``taps`` pixels per axis (1 nearest, 2 linear, 4 cubic)."""
+
     def rule(call: OpCall) -> FieldResult:
         a = call.args
         t, out = call.inputs[0][0], call.outputs[0]
@@ -124,7 +129,7 @@ def _upsample(d: int, taps: int) -> Rule:
     return rule
 
 
-def _reduce(call: OpCall) -> FieldResult:
+def reduce(call: OpCall) -> FieldResult:
     t, tf = call.inputs[0]
     out = call.outputs[0]
     dims = call.args.get("dim")
@@ -147,7 +152,7 @@ def _reduce(call: OpCall) -> FieldResult:
     return same(call, new)
 
 
-def _view(call: OpCall) -> FieldResult:
+def view(call: OpCall) -> FieldResult:
     """Reshapes keep the field when the dims from the first spatial axis on are unchanged."""
     t, tf = call.inputs[0]
     out = call.outputs[0]
@@ -184,7 +189,7 @@ def _expand(tf: TensorField, t: torch.Tensor, out: torch.Tensor) -> TensorField 
     return TensorField(axes, tuple(fields))
 
 
-def _permute(call: OpCall) -> FieldResult:
+def permute(call: OpCall) -> FieldResult:
     t, tf = call.inputs[0]
     ndim = t.dim()
     if call.name == "permute":
@@ -199,7 +204,7 @@ def _permute(call: OpCall) -> FieldResult:
     return same(call, replace(tf, axes=axes))
 
 
-def _slice(call: OpCall) -> FieldResult:
+def slice_axis(call: OpCall) -> FieldResult:
     t, tf = call.inputs[0]
     a = call.args
     d = norm_dim(a["dim"], t.dim())
@@ -214,7 +219,7 @@ def _slice(call: OpCall) -> FieldResult:
     return same(call, TensorField(tf.axes, tuple(fields)))
 
 
-def _select(call: OpCall) -> FieldResult:
+def select(call: OpCall) -> FieldResult:
     t, tf = call.inputs[0]
     d = norm_dim(call.args["dim"], t.dim())
     index = call.args["index"]
@@ -229,7 +234,7 @@ def _select(call: OpCall) -> FieldResult:
     return same(call, TensorField(tuple(axes), tuple(fields)))
 
 
-def _split(call: OpCall) -> FieldResult:
+def split(call: OpCall) -> FieldResult:
     t, tf = call.inputs[0]
     d = norm_dim(call.args.get("dim", 0), t.dim())
     if d not in tf.axes:
@@ -244,7 +249,7 @@ def _split(call: OpCall) -> FieldResult:
     return FieldResult(results)
 
 
-def _cat(call: OpCall) -> FieldResult:
+def cat(call: OpCall) -> FieldResult:
     out = call.outputs[0]
     d = norm_dim(call.args.get("dim", 0), out.dim())
     if any(d in tf.axes for _, tf in call.inputs):
@@ -252,7 +257,7 @@ def _cat(call: OpCall) -> FieldResult:
     return join(call.inputs, out)
 
 
-def _pad(call: OpCall) -> FieldResult:
+def pad(call: OpCall) -> FieldResult:
     t, tf = call.inputs[0]
     pad = list(call.args.get("pad") or call.args.get("padding") or [])
     fields = list(tf.fields)
@@ -265,111 +270,39 @@ def _pad(call: OpCall) -> FieldResult:
     return same(call, TensorField(tf.axes, tuple(fields)))
 
 
-def _pixel_shuffle(call: OpCall) -> FieldResult:
+def pixel_shuffle(call: OpCall) -> FieldResult:
     r = int(call.args.get("upscale_factor") or call.args.get("downscale_factor"))
     up = call.name == "pixel_shuffle"
     return per_axis_rule(call, 2, lambda k, f: f.transposed(r, r) if up else f.conv(r, r))
 
 
-def _created(call: OpCall) -> FieldResult:
+def created(call: OpCall) -> FieldResult:
     """New tensors whose values do not depend on the input (``x.new_zeros``, ``zeros_like``)."""
     return FieldResult([None] * len(call.outputs))
 
 
-_CREATION = (
-    "new_zeros",
-    "new_ones",
-    "new_empty",
-    "new_full",
-    "empty_like",
-    "zeros_like",
-    "ones_like",
-    "full_like",
-    "rand_like",
-    "randn_like",
-    "scalar_tensor",
-)
-
-RULES: dict[str, Rule] = {
-    **{name: _created for name in _CREATION},
-    "convolution": convolution,
-    **{f"max_pool{d}d_with_indices": _pool(d) for d in (1, 2, 3)},
-    **{f"avg_pool{d}d": _pool(d) for d in (1, 2, 3)},
-    "max_pool2d": _pool(2),
-    "_adaptive_avg_pool2d": _adaptive(2),
-    "_adaptive_avg_pool3d": _adaptive(3),
-    "adaptive_max_pool2d": _adaptive(2),
-    "adaptive_max_pool3d": _adaptive(3),
-    "upsample_nearest1d": _upsample(1, 1),
-    "upsample_nearest2d": _upsample(2, 1),
-    "upsample_nearest3d": _upsample(3, 1),
-    "_upsample_nearest_exact1d": _upsample(1, 1),
-    "_upsample_nearest_exact2d": _upsample(2, 1),
-    "_upsample_nearest_exact3d": _upsample(3, 1),
-    "upsample_linear1d": _upsample(1, 2),
-    "upsample_bilinear2d": _upsample(2, 2),
-    "upsample_trilinear3d": _upsample(3, 2),
-    "upsample_bicubic2d": _upsample(2, 4),
-    **{
-        name: _reduce
-        for name in (
-            "mean",
-            "sum",
-            "amax",
-            "amin",
-            "max",
-            "min",
-            "var",
-            "std",
-            "var_mean",
-            "std_mean",
-            "logsumexp",
-            "prod",
-            "norm",
-            "linalg_vector_norm",
-        )
-    },
-    **{
-        name: _view
-        for name in (
-            "view",
-            "_unsafe_view",
-            "reshape",
-            "_reshape_alias",
-            "expand",
-            "squeeze",
-            "unsqueeze",
-            "flatten",
-            "unflatten",
-            "view_as",
-        )
-    },
-    "permute": _permute,
-    "transpose": _permute,
-    "t": _permute,
-    "slice": _slice,
-    "select": _select,
-    "split": _split,
-    "split_with_sizes": _split,
-    "cat": _cat,
-    "constant_pad_nd": _pad,
-    **{f"{kind}_pad{d}d": _pad for kind in ("reflection", "replication") for d in (1, 2, 3)},
-    "pixel_shuffle": _pixel_shuffle,
-    "pixel_unshuffle": _pixel_shuffle,
-    **{name: mixing for name in ("mm", "addmm", "bmm", "baddbmm", "matmul", "dot", "addmv")},
-}
+def along_dim(call: OpCall) -> FieldResult:
+    """Softmax, cumulative sums and sorting along ``dim``: element-wise, unless ``dim`` is a
+    spatial axis, whose positions then all mix (a prefix sum sees a growing window: the field
+    is the whole map, noted)."""
+    t, tf = call.inputs[0]
+    dim = call.args.get("dim")
+    if dim is None or norm_dim(int(dim), t.dim()) not in tf.axes:
+        return same(call, tf)
+    return mix_all(call, f"{call.name} along a spatial axis: field treated as global")
 
 
-def propagate(call: OpCall) -> FieldResult:
-    """Fields of ``call``'s outputs (one per output tensor), by ``RULES`` or element-wise."""
-    if not call.inputs or not call.outputs:
-        return FieldResult([None] * len(call.outputs))
-    rule = RULES.get(call.name, elementwise)
-    try:
-        result = rule(call)
-    except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError) as err:
-        # An argument pattern the rule does not know: stay conservative, and say so.
-        result = mix_all(call, f"receptive field treated as global at {call.name} ({err!r})")
-    if len(result.fields) != len(call.outputs):
-        result.fields = [result.fields[0]] * len(call.outputs)
-    return result
+def unpool(d: int) -> Rule:
+    """Max unpooling scatters each input to one output of its window: like nearest upsampling
+    (the exact position depends on the indices, i.e. on the data)."""
+
+    def rule(call: OpCall) -> FieldResult:
+        t, out = call.inputs[0][0], call.outputs[0]
+
+        def step(k: int, f: AxisField) -> AxisField:
+            ratio = Fraction(int(t.shape[t.dim() - d + k]), int(out.shape[out.dim() - d + k]))
+            return f.resample(ratio, (ratio - 1) / 2, 1)
+
+        return per_axis_rule(call, d, step)
+
+    return rule

@@ -1,10 +1,11 @@
-"""Receptive fields of tensors, and the joins that ops without a specific rule fall back on.
+"""Receptive fields carried by tensors, and the joins that ops without a specific rule fall back on.
 
 Every tensor derived from the model input carries a :class:`TensorField`: which of its dims are
 the input's spatial axes and, per axis, a :class:`cnnlab.core.receptive_field.AxisField`. The
-rules in :mod:`cnnlab.analysis.field_rules` are looked up by op name; an op without a rule
-whose output has the shape of its broadcast inputs is element-wise (the union of its inputs'
-fields), anything else mixes all positions (the union over the whole map), noted as approximate.
+per-op rules live in :mod:`cnnlab.analysis.op_fields` and the op table says which op uses which;
+an op without a rule whose output has the shape of its broadcast inputs is element-wise (the
+union of its inputs' fields), anything else mixes all positions (the union over the whole map),
+noted as approximate.
 
 Normalisation statistics (BatchNorm in training, LayerNorm, GroupNorm, InstanceNorm) are treated
 as constants, as in Araujo et al. (2019): those layers are element-wise here. Averages over the
@@ -13,6 +14,7 @@ spatial axes (global pooling, squeeze-and-excitation) do mix every position.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,32 @@ from typing import Any
 import torch
 
 from cnnlab.core.receptive_field import AxisField, union
+
+
+class TensorMap:
+    """Values attached to tensors for as long as the tensors live (a weak, identity-keyed map).
+
+    Like ``torch.utils.weak.WeakIdKeyDictionary``, but a lookup does not build a weak reference
+    (the trace looks up every input and output of every op).
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[int, tuple[weakref.ref, Any]] = {}
+
+    def __setitem__(self, t: torch.Tensor, value: Any) -> None:
+        key = id(t)
+        items = self._items
+        self._items[key] = (weakref.ref(t, lambda _, key=key: items.pop(key, None)), value)
+
+    def get(self, t: Any) -> Any:
+        entry = self._items.get(id(t))
+        return None if entry is None or entry[0]() is not t else entry[1]
+
+    def __contains__(self, t: Any) -> bool:
+        return self.get(t) is not None
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
 
 
 @dataclass(frozen=True)
@@ -50,7 +78,6 @@ class OpCall:
     args: dict[str, Any]
     inputs: list[tuple[torch.Tensor, TensorField]]
     outputs: list[torch.Tensor]
-    spatial_dims: int = 0
 
 
 Rule = Callable[[OpCall], FieldResult]
@@ -127,14 +154,29 @@ def join(inputs: list[tuple[torch.Tensor, TensorField]], out: torch.Tensor) -> F
     return FieldResult([TensorField(tuple(positions), tuple(fields))], notes)
 
 
+def broadcast(*shapes: Sequence[int]) -> tuple[int, ...] | None:
+    """The broadcast shape of ``shapes``, None when they do not broadcast."""
+    out = tuple(shapes[0])
+    for other in shapes[1:]:
+        other = tuple(other)
+        if other == out:
+            continue
+        n = max(len(out), len(other))
+        a, b = (1,) * (n - len(out)) + out, (1,) * (n - len(other)) + other
+        if any(x != y and x != 1 and y != 1 for x, y in zip(a, b, strict=True)):
+            return None
+        out = tuple(y if x == 1 else x for x, y in zip(a, b, strict=True))
+    return out
+
+
 def elementwise(call: OpCall) -> FieldResult:
     """Default rule: union of broadcast inputs when the output has their shape, else mix all."""
     out = call.outputs[0]
-    try:
-        shape = torch.broadcast_shapes(*(t.shape for t, _ in call.inputs))
-    except RuntimeError:
-        shape = None
-    if shape is not None and tuple(shape) == tuple(out.shape):
+    first, tf = call.inputs[0]
+    if all(other is tf for _, other in call.inputs) and tuple(first.shape) == tuple(out.shape):
+        return FieldResult([tf] * len(call.outputs))  # one branch: the field passes through
+    shape = broadcast(*(t.shape for t, _ in call.inputs))
+    if shape is not None and shape == tuple(out.shape):
         res = join(call.inputs, out)
         if res.fields[0] is not None:
             return FieldResult(res.fields * len(call.outputs), res.notes)
@@ -169,3 +211,20 @@ def linear_field(x: torch.Tensor, tf: TensorField, out: torch.Tensor) -> TensorF
     if x.dim() != out.dim() or (x.dim() - 1) in tf.axes:
         return None
     return tf
+
+
+def propagate(rule: Rule | None, call: OpCall) -> FieldResult:
+    """Fields of ``call``'s outputs (one per output tensor) by ``rule``, element-wise without one.
+
+    A rule that does not know the call's argument pattern gives a conservative global field and
+    a note instead of an error.
+    """
+    if not call.inputs or not call.outputs:
+        return FieldResult([None] * len(call.outputs))
+    try:
+        result = (rule or elementwise)(call)
+    except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError) as err:
+        result = mix_all(call, f"receptive field treated as global at {call.name} ({err!r})")
+    if len(result.fields) != len(call.outputs):
+        result.fields = [result.fields[0]] * len(call.outputs)
+    return result
