@@ -276,3 +276,48 @@ def test_squeeze_excitation_sees_the_whole_input(position: tuple[int, int]) -> N
     report = summary(model, size)
     (got,) = supports(positive(model), "", size, [position])
     assert report.field_of("", position).clipped == ((0, 11), (0, 11)) == got
+
+
+# The second wave: the registry's own GoogLeNet, DenseNet-121 and DeepLab v3 (ResNet-50).
+def test_zoo_googlenet_inception_branches() -> None:
+    from cnnlab.models import create_model
+
+    real = meta(create_model, name="googlenet")
+    small = thin(real, 8)
+    assert summary(small, (3, 224, 224))["inception3b"].receptive_field == (
+        summary(real, (3, 224, 224))["inception3b"].receptive_field
+    )
+    check_oracle(small, "inception3b", (3, 160, 160))
+
+
+def test_zoo_densenet121_through_concatenations() -> None:
+    # A dense block's output concatenates its input and every layer's output: the field is
+    # the union, i.e. the last layer's (DenseNet-121's first block: 59 pixels, jump 4).
+    from cnnlab.models import create_model
+
+    real = meta(create_model, name="densenet121")
+    report = summary(real, (3, 224, 224))
+    block = "features.denseblock1"
+    assert report[block].rf_size == report[f"{block}.denselayer6"].rf_size == (59, 59)
+    small = thin(real, 8)
+    assert summary(small, (3, 224, 224))[block].receptive_field == report[block].receptive_field
+    check_oracle(small, block, (3, 96, 96))
+
+
+def test_zoo_deeplabv3_atrous_backbone_aspp_and_image_pooling() -> None:
+    # Through the dilated backbone (output stride 8) into ASPP's 1x1 branch; the rate-12 branch
+    # adds 2 * 12 * 8 pixels; the whole output sees the entire image through image pooling.
+    from cnnlab.models import create_model
+
+    real = meta(create_model, name="deeplabv3_resnet50", num_classes=64)
+    report = summary(real, (3, 224, 224))
+    layer4 = report["backbone.layer4"]
+    assert layer4.rf_jump == (8, 8)
+    assert report["classifier.0.convs.1"].rf_size == (layer4.rf_size[0] + 2 * 12 * 8,) * 2
+    small = thin(real, 64)
+    for path in ("classifier.0.convs.0", "classifier.0.convs.1"):
+        assert summary(small, (3, 224, 224))[path].receptive_field == report[path].receptive_field
+    check_oracle(small, "classifier.0.convs.0", (3, 448, 448))
+    size = (3, 48, 48)
+    (got,) = supports(positive(small), "", size, [(5, 30)])
+    assert summary(small, size).field_of("", (5, 30)).clipped == ((0, 47), (0, 47)) == got

@@ -1,9 +1,12 @@
-"""Shared helpers for the model-zoo tests: an independent MAC counter (fvcore)."""
+"""Shared helpers for the model-zoo tests: an independent MAC counter (fvcore), and one cached
+``summary`` per (model, input size, options) for the tests that count the same model."""
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import torch
@@ -56,3 +59,23 @@ def n_params(model: nn.Module) -> int:
 @pytest.fixture
 def params() -> Callable[[nn.Module], int]:
     return n_params
+
+
+@functools.cache
+def _meta_summary(name: str, size: tuple[int, int, int], options: tuple[tuple[str, Any], ...]):
+    from cnnlab.analysis import summary
+    from cnnlab.models import create_model
+
+    with torch.device("meta"):
+        model = create_model(name, **dict(options))
+    return summary(model, size)
+
+
+def meta_summary(name: str, size: tuple[int, int, int], **options: Any):
+    """``cnnlab.analysis.summary`` of the registry model ``name`` built on the meta device."""
+    return _meta_summary(name, tuple(size), tuple(sorted(options.items())))
+
+
+@pytest.fixture
+def zoo_summary() -> Callable[..., Any]:
+    return meta_summary

@@ -177,3 +177,46 @@ def test_torchvision_layout_macs_match_torchvision_metadata(
     # 4.09 GMACs for its ResNet-50, against the paper's 3.8 G for the stride-on-1x1 layout.
     published = torchvision.models.ResNet50_Weights.IMAGENET1K_V1.meta["_ops"]
     assert abs(macs(create_model("resnet50"), IMAGENET) / 1e9 - published) < 0.01
+
+
+def _neurons(model: nn.Module, size: tuple[int, int, int]) -> int:
+    """Outputs of every conv and FC layer for one image (the paper's "neurons")."""
+    total = 0
+
+    def hook(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
+        nonlocal total
+        total += out[0].numel()
+
+    layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    handles = [m.register_forward_hook(hook) for m in layers]
+    with torch.device("meta"):
+        model.eval()(torch.empty(1, *size))
+    for h in handles:
+        h.remove()
+    return total
+
+
+def test_alexnet_neurons_per_layout() -> None:
+    # Docs error 5. Krizhevsky et al. 2012, abstract: "650,000 neurons". That is the paper's
+    # two-GPU layout (Fig. 2: 96/256/384/384/256 channels, 227x227 input); built here from the
+    # figure, independently of the zoo. torchvision's single-GPU layout (ours) has fewer.
+    with torch.device("meta"):
+        paper = nn.Sequential(
+            nn.Conv2d(3, 96, 11, stride=4),  # 55x55
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(96, 256, 5, padding=2, groups=2),  # 27x27, each GPU sees its own half
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(256, 384, 3, padding=1),  # 13x13
+            nn.Conv2d(384, 384, 3, padding=1, groups=2),
+            nn.Conv2d(384, 256, 3, padding=1, groups=2),
+            nn.MaxPool2d(3, 2),
+            nn.Flatten(),
+            nn.Linear(256 * 6 * 6, 4096),
+            nn.Linear(4096, 4096),
+            nn.Linear(4096, 1000),
+        )
+        ours = create_model("alexnet")
+    by_hand = 96 * 55 * 55 + 256 * 27 * 27 + 384 * 169 + 384 * 169 + 256 * 169 + 4096 * 2 + 1000
+    assert _neurons(paper, (3, 227, 227)) == by_hand == 659_272
+    assert _close(by_hand, 650_000)
+    assert _neurons(ours, (3, 224, 224)) == 494_184

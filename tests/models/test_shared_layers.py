@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+import torchvision
 from torch import nn
 
 from cnnlab.layers import (
@@ -105,3 +106,19 @@ def test_conv_norm_act_default_padding_and_layout(k: int, s: int, d: int, h: int
 def test_conv_norm_act_rejects_unknown_activation() -> None:
     with pytest.raises(ValueError, match=r"act must be one of .* got 'gelu'"):
         ConvNormAct(3, 4, act="gelu")
+
+
+def test_conv_norm_act_and_squeeze_excite_are_torchvisions_blocks() -> None:
+    # Reused, not re-written: same classes, so the same state-dict names ("0.weight",
+    # "1.running_mean", "fc1.weight", ...) as torchvision's models that are built from them.
+    block = ConvNormAct(8, 16, 3, stride=2, act="hardswish")
+    assert isinstance(block, torchvision.ops.Conv2dNormActivation)
+    theirs = torchvision.ops.Conv2dNormActivation(8, 16, 3, 2, activation_layer=nn.Hardswish)
+    assert list(block.state_dict()) == list(theirs.state_dict())
+    se = SqueezeExcite(32, hidden_channels=8, gate="hardsigmoid")
+    assert isinstance(se, torchvision.ops.SqueezeExcitation)
+    ref = torchvision.ops.SqueezeExcitation(32, 8, scale_activation=nn.Hardsigmoid)
+    ref.load_state_dict(se.state_dict(), strict=True)
+    x = torch.randn(2, 32, 5, 5)
+    torch.testing.assert_close(se(x), ref(x), rtol=0, atol=0)
+    assert isinstance(se.scale_activation, nn.Hardsigmoid)

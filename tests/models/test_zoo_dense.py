@@ -6,8 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from cnnlab.core.receptive_field import AxisField
 from cnnlab.models import create_model
-from cnnlab.models.fcn import CoordMap, bilinear_upsampling
+from cnnlab.models.fcn import bilinear_upsampling, crop_offset
 from cnnlab.models.unet import unet_output_size
 
 
@@ -48,11 +49,15 @@ def test_transposed_conv_starts_as_bilinear_interpolation(factor: int) -> None:
     torch.testing.assert_close(ours[inner], ref[inner], rtol=1e-12, atol=1e-12)
 
 
-def test_coord_map_rejects_misaligned_maps() -> None:
-    with pytest.raises(ValueError, match="scales"):
-        CoordMap().conv(2, 2).crop_offset(CoordMap())
+def test_crop_offset_uses_core_fields_and_rejects_misaligned_maps() -> None:
+    # FCN aligns maps with core's AxisField (no coordinate-map class of its own): position 0
+    # of an unpadded 3x3 conv's map is centred on input pixel 1, so cropping the input at
+    # offset 1 aligns it with that map.
+    assert crop_offset(AxisField(), AxisField().conv(3)) == 1
+    with pytest.raises(ValueError, match="jumps"):
+        crop_offset(AxisField().conv(2, 2), AxisField())
     with pytest.raises(ValueError, match="whole pixels"):
-        CoordMap().conv(2, 1).crop_offset(CoordMap())
+        crop_offset(AxisField().conv(2, 1), AxisField())
 
 
 def test_fc6_fc7_are_the_convolutionalised_classifier() -> None:
@@ -105,3 +110,23 @@ def test_unet_same_padding_keeps_the_size() -> None:
     assert model(torch.randn(2, 3, 48, 32)).shape == (2, 5, 48, 32)
     with pytest.raises(ValueError, match="side 50; use a multiple of 16"):
         model(torch.randn(1, 3, 50, 48))
+
+
+def test_unet_tiles_exactly_the_sides_16k_plus_124_from_k_4() -> None:
+    # Docs error 4: the chapter listed 156 and 172 (16k + 124 with k = 2, 3), which do not
+    # tile: 156 pools to 76, 36, 16, 6, leaves 2 at the bottom, and the first up-convolution's
+    # 2 * 2 = 4 pixels vanish in its two valid 3x3 convs. The model itself, on meta tensors,
+    # decides.
+    def runs(side: int) -> bool:
+        try:
+            with torch.device("meta"):
+                model(torch.empty(1, 1, side, side))
+        except ValueError:
+            return False
+        return True
+
+    with torch.device("meta"):
+        model = create_model("unet")
+    accepted = [s for s in range(150, 300, 2) if runs(s)]
+    assert accepted == [188, 204, 220, 236, 252, 268, 284]
+    assert not runs(156) and not runs(172)

@@ -1,7 +1,9 @@
-"""Every registered model: builds, runs forward and backward with finite gradients, honours
+"""Every registered model: builds, trains one step with finite gradients, honours
 ``num_classes`` and ``in_chans``; classifiers split into ``forward_features`` + ``forward_head``."""
 
 from __future__ import annotations
+
+import inspect
 
 import pytest
 import torch
@@ -13,7 +15,8 @@ NUM_CLASSES = 3
 # Small test inputs: each model's cheapest comfortable size. AlexNet needs >= 63 pixels;
 # U-Net (valid convolutions) needs 16k + 124, k >= 4; the FCNs pad conv1_1 by 100 anyway, so
 # their cost hardly depends on the input and batch 1 halves it.
-SIDE = {"alexnet": 64, "unet": 188}
+SIDE = {"alexnet": 64, "unet": 188, **dict.fromkeys(("inception_v3", "inception_v4"), 75)}
+SIDE["inception_resnet_v2"] = 75
 BATCH = {"fcn8s": 1, "fcn16s": 1, "fcn32s": 1}
 # Expected output side of the dense models for their test input.
 DENSE_SIDE = {"unet": 4}  # 188 - 184 (U-Net's valid convolutions)
@@ -50,6 +53,13 @@ def test_forward_backward_finite(name: str) -> None:
     for pname, p in model.named_parameters():
         assert p.grad is not None, f"{name}: no gradient for {pname}"
         assert torch.isfinite(p.grad).all(), f"{name}: non-finite gradient in {pname}"
+    # One training step moves the weights and keeps them finite (FCN's zero-initialised score
+    # layers leave its upsampling without gradient at first: take the last that has one).
+    last = next(p for p in reversed(list(model.parameters())) if p.grad.abs().sum() > 0)
+    before = last.detach().clone()
+    torch.optim.SGD(model.parameters(), lr=0.01).step()
+    assert not torch.equal(last, before)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -65,6 +75,38 @@ def test_num_classes_and_in_chans(name: str) -> None:
     assert first_conv.in_channels == 5
 
 
+SECOND_WAVE = {
+    # torchvision twins
+    "resnext50_32x4d",
+    "resnext101_32x8d",
+    "resnext101_64x4d",
+    "wide_resnet50_2",
+    "wide_resnet101_2",
+    "googlenet",
+    "inception_v3",
+    *[f"densenet{d}" for d in (121, 161, 169, 201)],
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    *[f"efficientnet_b{i}" for i in range(8)],
+    "deeplabv3_resnet50",
+    "deeplabv3_resnet101",
+    "deeplabv3_mobilenet_v3_large",
+    # timm twins
+    "xception",
+    "inception_v4",
+    "inception_resnet_v2",
+    "skresnet18",
+    "skresnet34",
+    "skresnext50_32x4d",
+    # from the papers
+    "gc_resnet50",
+    "oct_resnet50",
+    "deeplabv3plus_resnet50",
+    "igcv3",
+}
+
+
 def test_registry_names_and_defaults() -> None:
     expected = {
         "alexnet",
@@ -77,13 +119,19 @@ def test_registry_names_and_defaults() -> None:
         "fcn16s",
         "fcn8s",
         "unet",
+        *SECOND_WAVE,
     }
     assert expected <= set(list_models())
-    assert set(list_models(task="segmentation")) == {"fcn32s", "fcn16s", "fcn8s", "unet"}
+    deeplabs = {n for n in SECOND_WAVE if n.startswith("deeplab")}
+    assert set(list_models(task="segmentation")) == {"fcn32s", "fcn16s", "fcn8s", "unet", *deeplabs}
     assert model_info("unet").default_input_size == (1, 572, 572)
     assert model_info("resnet50").default_input_size == (3, 224, 224)
+    for name in ("inception_v3", "inception_v4", "inception_resnet_v2", "xception"):
+        assert model_info(name).default_input_size == (3, 299, 299)
+    assert model_info("efficientnet_b7").default_input_size == (3, 600, 600)
     with torch.device("meta"):
         assert create_model("fcn8s").score_fr.out_channels == 21  # PASCAL VOC
+        assert create_model("deeplabv3_resnet50").classifier[-1].out_channels == 21
         assert create_model("unet").head.out_channels == 2
         assert create_model("unet").encoder[0][0].in_channels == 1
         assert create_model("resnet18").fc.out_features == 1000
@@ -105,3 +153,15 @@ def test_registry_names_and_defaults() -> None:
 def test_bad_options_raise_value_error(name: str, kwargs: dict, message: str) -> None:
     with torch.device("meta"), pytest.raises(ValueError, match=message):
         create_model(name, **kwargs)
+
+
+def test_one_dropout_argument_name_across_the_zoo() -> None:
+    # torchvision's name, ``dropout``, everywhere (timm's ``drop_rate`` nowhere), and it sets
+    # the probability of the model's dropout layers.
+    for name in list_models():
+        options = inspect.signature(model_info(name).factory).parameters
+        drops = [o for o in options if "drop" in o]
+        assert drops in ([], ["dropout"]), f"{name}: {drops}"
+    with torch.device("meta"):
+        model = create_model("digits_cnn", dropout=0.3)
+    assert [m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)] == [0.3]

@@ -121,3 +121,15 @@ def test_zero_init_residual_starts_every_block_as_identity_plus_relu(name: str) 
     x = torch.randn(1, block.conv1.in_channels, 6, 6)
     with torch.no_grad():
         torch.testing.assert_close(block(x), torch.relu(x), rtol=0, atol=0)
+
+
+def test_every_conv_is_initialised_by_type_se_blocks_included() -> None:
+    # torchvision and timm initialise by isinstance: every Conv2d gets Kaiming (fan_out, ReLU),
+    # std = sqrt(2 / fan_out), the SE block's 1x1 convolutions included (they used to be skipped
+    # by matching ".se." in the parameter names and kept PyTorch's default, ~10x smaller).
+    torch.manual_seed(0)
+    model = create_model("se_resnet50")
+    for conv in (model.layer4[0].se.fc1, model.layer4[0].se.fc2, model.layer4[0].conv2):
+        fan_out = conv.out_channels * conv.kernel_size[0] * conv.kernel_size[1]
+        expected = (2 / fan_out) ** 0.5
+        assert abs(conv.weight.std().item() / expected - 1) < 0.1, conv

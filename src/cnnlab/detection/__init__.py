@@ -14,6 +14,7 @@ from cnnlab.detection.box_ops import (
 )
 from cnnlab.detection.coder import BBOX_XFORM_CLIP, decode_boxes, encode_boxes
 from cnnlab.detection.focal_loss import sigmoid_focal_loss
+from cnnlab.detection.fpn import FeaturePyramidNetwork, resnet_fpn_backbone
 from cnnlab.detection.nms import batched_nms, nms
 from cnnlab.detection.regressor import BoxRegressor
 from cnnlab.detection.roi import roi_align, roi_pool
@@ -23,6 +24,7 @@ __all__ = [
     "BBOX_XFORM_CLIP",
     "BOX_FORMATS",
     "BoxRegressor",
+    "FeaturePyramidNetwork",
     "RPNHead",
     "batched_nms",
     "box_area",
@@ -33,6 +35,7 @@ __all__ = [
     "generalized_box_iou",
     "make_anchors",
     "nms",
+    "resnet_fpn_backbone",
     "roi_align",
     "roi_pool",
     "sigmoid_focal_loss",

@@ -3,13 +3,17 @@ Neural Networks" (NIPS 2012).
 
 The notes list what made it work: ReLU instead of saturating activations, dropout in the fully
 connected layers, and data augmentation; 5 convolutional and 3 fully connected layers, about 60M
-parameters, 650k neurons, 1000 classes. Most of the parameters sit in the fully connected layers
-(fc6 alone has 6*6*256*4096 = 37.7M).
+parameters, 1000 classes. Most of the parameters sit in the fully connected layers (fc6 alone has
+6*6*256*4096 = 37.7M).
 
 This is torchvision's layout, the single-GPU variant from Krizhevsky's "One weird trick for
 parallelizing convolutional neural networks" (2014): 64/192/384/256/256 channels instead of the
 paper's 96/256/384/384/256 split over two GPUs, and no local response normalisation. It has
 61.1M parameters and loads torchvision's ``alexnet`` weights unchanged.
+
+"650,000 neurons" (the paper's abstract) counts the outputs of the conv and FC layers of the
+paper's two-GPU layout on 227x227 inputs: 659,272. This single-GPU layout has fewer channels and
+on 224x224 inputs has 494,184 (``tests/models/test_paper_tables.py`` counts both).
 """
 
 from __future__ import annotations

@@ -27,20 +27,20 @@ class DigitsCNN(nn.Module):
         num_classes: output classes.
         in_chans: input channels.
         width: channels of the first stage (the second has twice as many).
-        drop_rate: dropout probability before the classifier.
+        dropout: dropout probability before the classifier.
 
     Shape:
         input (N, in_chans, H, W) with H, W >= 4; output (N, num_classes).
     """
 
     def __init__(
-        self, num_classes: int = 10, in_chans: int = 1, width: int = 32, drop_rate: float = 0.2
+        self, num_classes: int = 10, in_chans: int = 1, width: int = 32, dropout: float = 0.2
     ) -> None:
         super().__init__()
         if width <= 0:
             raise ValueError(f"width must be positive, got {width}")
-        if not 0.0 <= drop_rate < 1.0:
-            raise ValueError(f"drop_rate must be in [0, 1), got {drop_rate}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         w1, w2 = width, 2 * width
         self.features = nn.Sequential(
             *_conv_bn_relu(in_chans, w1),
@@ -51,7 +51,7 @@ class DigitsCNN(nn.Module):
             nn.MaxPool2d(2),
         )
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.dropout = nn.Dropout(drop_rate)
+        self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(w2, num_classes)
         self.num_classes = num_classes
 
@@ -72,7 +72,7 @@ class DigitsCNN(nn.Module):
     paper="Simonyan & Zisserman, ICLR 2015 (3x3 stacks); sized for 8x8 digits",
 )
 def digits_cnn(
-    num_classes: int = 10, in_chans: int = 1, width: int = 32, drop_rate: float = 0.2
+    num_classes: int = 10, in_chans: int = 1, width: int = 32, dropout: float = 0.2
 ) -> DigitsCNN:
     """Small VGG-style CNN for 8x8 to 32x32 images (about 66k parameters at width 32)."""
-    return DigitsCNN(num_classes, in_chans, width, drop_rate)
+    return DigitsCNN(num_classes, in_chans, width, dropout)

@@ -12,18 +12,19 @@ one from pool3, each fused (summed) at its resolution before the final upsamplin
 Like the reference Caffe models, conv1_1 pads by 100 pixels so that inputs of any size survive
 fc6's 7x7 window, and every crop offset that re-aligns a map with another (19 for FCN-32s; 5, 27
 for FCN-16s; 5, 9, 31 for FCN-8s) is derived from the layers' coordinate maps, as Caffe's
-``coord_map`` does. As in Caffe, max pooling rounds its output size up (``ceil_mode``), which
+``coord_map`` does (with :class:`cnnlab.core.receptive_field.AxisField`, whose ``start`` is
+that offset). As in Caffe, max pooling rounds its output size up (``ceil_mode``), which
 keeps enough margin for the crop at every input size. The output is cropped to the input size.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 import torch
 from torch import nn
 
+from cnnlab.core.receptive_field import AxisField
 from cnnlab.models._registry import register_model
 from cnnlab.models.vgg import CONFIGS, VGG, make_features
 
@@ -33,34 +34,22 @@ VGG16_POOL3, VGG16_POOL4 = 16, 23  # indices of pool3 and pool4 in VGG-16's ``fe
 STRIDES = {"32s": 32, "16s": 16, "8s": 8}
 
 
-@dataclass(frozen=True)
-class CoordMap:
-    """Index i of a feature map sits at input coordinate ``scale * i + offset`` (exact).
+def crop_offset(field: AxisField, target: AxisField) -> int:
+    """The index of ``field``'s map that lands on index 0 of ``target``'s map.
 
-    Follows Caffe's ``coord_map``: a conv/pool with kernel k, stride s, padding p maps output
-    index i to the centre of its window, s * i + (k - 1) / 2 - p, in its input; a transposed
-    conv inverts that.
+    Both are receptive fields (:class:`~cnnlab.core.receptive_field.AxisField`) measured in
+    the input's coordinates; their ``start`` is the centre of position 0's window, exactly
+    Caffe's ``coord_map`` offset, and their ``jump`` its scale.
+
+    Raises:
+        ValueError: the maps have different jumps, or are not aligned on whole positions.
     """
-
-    scale: Fraction = Fraction(1)
-    offset: Fraction = Fraction(0)
-
-    def conv(self, k: int, s: int = 1, p: int = 0) -> CoordMap:
-        """After a convolution or pooling with kernel k, stride s, padding p."""
-        return CoordMap(self.scale * s, self.offset + self.scale * (Fraction(k - 1, 2) - p))
-
-    def deconv(self, k: int, s: int, p: int = 0) -> CoordMap:
-        """After a transposed convolution with kernel k, stride s, padding p."""
-        return CoordMap(self.scale / s, self.offset + self.scale * (p - Fraction(k - 1, 2)) / s)
-
-    def crop_offset(self, target: CoordMap) -> int:
-        """The index in this map that lands on index 0 of ``target`` (same scale required)."""
-        if self.scale != target.scale:
-            raise ValueError(f"cannot align maps of scales {self.scale} and {target.scale}")
-        shift = (target.offset - self.offset) / self.scale
-        if shift.denominator != 1 or shift < 0:
-            raise ValueError(f"maps are not aligned on whole pixels (shift {shift})")
-        return int(shift)
+    if field.jump != target.jump:
+        raise ValueError(f"cannot align maps of jumps {field.jump} and {target.jump}")
+    shift = Fraction(target.start - field.start) / Fraction(field.jump)  # ints or Fractions
+    if shift.denominator != 1 or shift < 0:
+        raise ValueError(f"maps are not aligned on whole pixels (shift {shift})")
+    return int(shift)
 
 
 def bilinear_kernel(channels: int, kernel_size: int) -> torch.Tensor:
@@ -136,8 +125,9 @@ class FCN(nn.Module):
         self.fc6 = nn.Sequential(nn.Conv2d(512, 4096, 7), nn.ReLU(True), nn.Dropout(dropout))
         self.fc7 = nn.Sequential(nn.Conv2d(4096, 4096, 1), nn.ReLU(True), nn.Dropout(dropout))
         self.score_fr = nn.Conv2d(4096, num_classes, 1)
-        # Coordinate maps (Caffe's coord_map) of pool3, pool4 and score_fr.
-        pool3 = CoordMap().conv(3, 1, pad).conv(2, 2).conv(2, 2).conv(2, 2)
+        # Receptive fields (start = Caffe's coord_map offset) of pool3, pool4 and score_fr; the
+        # other 3x3 convolutions pad by 1 and move nothing.
+        pool3 = AxisField().conv(3, 1, pad).conv(2, 2).conv(2, 2).conv(2, 2)
         pool4 = pool3.conv(2, 2)
         score = pool4.conv(2, 2).conv(7)
         stride = STRIDES[variant]
@@ -145,16 +135,16 @@ class FCN(nn.Module):
         if stride <= 16:
             self.score_pool4 = nn.Conv2d(512, num_classes, 1)
             self.upscore2 = bilinear_upsampling(num_classes, 2)
-            score = score.deconv(4, 2)
-            self.offsets["score_pool4"] = pool4.crop_offset(score)
+            score = score.transposed(4, 2)
+            self.offsets["score_pool4"] = crop_offset(pool4, score)
         if stride == 8:
             self.score_pool3 = nn.Conv2d(256, num_classes, 1)
             self.upscore_pool4 = bilinear_upsampling(num_classes, 2)
-            score = score.deconv(4, 2)
-            self.offsets["score_pool3"] = pool3.crop_offset(score)
+            score = score.transposed(4, 2)
+            self.offsets["score_pool3"] = crop_offset(pool3, score)
         self.upscore = bilinear_upsampling(num_classes, stride)
-        score = score.deconv(2 * stride, stride)
-        self.offsets["score"] = score.crop_offset(CoordMap())
+        score = score.transposed(2 * stride, stride)
+        self.offsets["score"] = crop_offset(score, AxisField())
         self.num_classes = num_classes
         self._init_weights()
 

@@ -18,10 +18,12 @@ convolution. The paper (and its released Caffe models) put it on the first 1x1 c
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
+from cnnlab.core.validate import one_of, positive_int
 from cnnlab.models._registry import register_model
 
 PAPER = "He, Zhang, Ren & Sun, CVPR 2016"
@@ -42,6 +44,8 @@ class BasicBlock(nn.Module):
         planes: output channels.
         stride: stride of the first 3x3 convolution.
         downsample: projection shortcut (1x1 conv-BN) when shape changes, else ``None``.
+        groups, base_width: must be 1 and 64 (no grouped basic block, as in torchvision).
+        dilation: dilation (and padding) of both 3x3 convolutions.
         stride_in_1x1: ignored (no 1x1 convolution here); accepted for a uniform signature.
         attn_layer: optional factory ``channels -> module`` applied to the residual before the
             addition (SENet's SE block).
@@ -58,17 +62,31 @@ class BasicBlock(nn.Module):
         planes: int,
         stride: int = 1,
         downsample: nn.Module | None = None,
+        *,
+        groups: int = 1,
+        base_width: int = 64,
+        dilation: int = 1,
         stride_in_1x1: bool = False,
         attn_layer: AttnFactory | None = None,
     ) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, padding=1, bias=False)
+        if groups != 1 or base_width != 64:
+            raise ValueError(
+                f"BasicBlock supports only groups=1 and base_width=64, got {groups}, {base_width}"
+            )
+        self.conv1 = nn.Conv2d(
+            inplanes, planes, 3, stride, padding=dilation, dilation=dilation, bias=False
+        )
         self.bn1 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=dilation, dilation=dilation, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
         self.se = _attn(attn_layer, planes)
         self.downsample = downsample
+
+    def zero_init_last(self) -> None:
+        """Zero the last BN's scale: the residual starts at zero (Goyal et al. 2017)."""
+        nn.init.zeros_(self.bn2.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.downsample is None else self.downsample(x)
@@ -80,12 +98,19 @@ class BasicBlock(nn.Module):
 class Bottleneck(nn.Module):
     """1x1 reduce, 3x3, 1x1 expand (x4) conv-BN layers plus the shortcut, then ReLU.
 
+    ResNeXt and Wide ResNet are this block with a wider, grouped 3x3: its width is
+    ``int(planes * base_width / 64) * groups`` (ResNet: 64 / 64 * 1 = ``planes``; ResNeXt-50
+    32x4d: 4 / 64 * 32 = 2x ``planes`` in 32 groups; Wide ResNet-50-2: 128 / 64 = 2x ``planes``).
+
     Args:
         inplanes: input channels.
-        planes: width of the 3x3 layer; the block outputs ``4 * planes`` channels.
+        planes: the block outputs ``4 * planes`` channels.
         stride: the block's stride, on the 3x3 conv (torchvision) or on the first 1x1 conv
             (``stride_in_1x1=True``, the paper's Caffe models).
         downsample: projection shortcut (1x1 conv-BN) when shape changes, else ``None``.
+        groups: groups of the 3x3 convolution (ResNeXt's cardinality).
+        base_width: width of one group per 64 ``planes`` (ResNeXt's "d").
+        dilation: dilation (and padding) of the 3x3 convolution.
         stride_in_1x1: put the stride on the first 1x1 conv instead of the 3x3.
         attn_layer: optional factory ``channels -> module`` applied to the residual before the
             addition (SENet's SE block).
@@ -102,20 +127,31 @@ class Bottleneck(nn.Module):
         planes: int,
         stride: int = 1,
         downsample: nn.Module | None = None,
+        *,
+        groups: int = 1,
+        base_width: int = 64,
+        dilation: int = 1,
         stride_in_1x1: bool = False,
         attn_layer: AttnFactory | None = None,
     ) -> None:
         super().__init__()
+        width = int(planes * (base_width / 64.0)) * groups
         s1, s3 = (stride, 1) if stride_in_1x1 else (1, stride)
-        self.conv1 = nn.Conv2d(inplanes, planes, 1, s1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, s3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, planes * self.expansion, 1, bias=False)
+        self.conv1 = nn.Conv2d(inplanes, width, 1, s1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(
+            width, width, 3, s3, padding=dilation, dilation=dilation, groups=groups, bias=False
+        )
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, planes * self.expansion, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * self.expansion)
         self.relu = nn.ReLU(inplace=True)
         self.se = _attn(attn_layer, planes * self.expansion)
         self.downsample = downsample
+
+    def zero_init_last(self) -> None:
+        """Zero the last BN's scale: the residual starts at zero (Goyal et al. 2017)."""
+        nn.init.zeros_(self.bn3.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.downsample is None else self.downsample(x)
@@ -125,7 +161,7 @@ class Bottleneck(nn.Module):
         return self.relu(out + identity)
 
 
-BLOCKS: dict[str, type[BasicBlock] | type[Bottleneck]] = {
+BLOCKS: dict[str, type[nn.Module]] = {
     "basic": BasicBlock,
     "bottleneck": Bottleneck,
 }
@@ -144,78 +180,104 @@ class ResNet(nn.Module):
     """7x7/2 stem, 3x3/2 max pool, four stages (64, 128, 256, 512 widths), global pool, FC.
 
     Args:
-        block: ``"basic"`` or ``"bottleneck"``.
+        block: ``"basic"``, ``"bottleneck"``, or a block class with the signature
+            ``(inplanes, planes, stride, downsample, *, groups, base_width, dilation, **kw)`` and
+            an ``expansion`` attribute (SKNet's blocks are such classes).
         layers: blocks per stage, e.g. ``(3, 4, 6, 3)``.
         num_classes: output classes.
         in_chans: input channels.
-        stride_in_1x1: bottleneck stride on the first 1x1 (the paper) instead of the 3x3.
-        attn_layer: optional per-block attention on the residual (see ``senet.py``).
+        groups: groups of every 3x3 convolution (ResNeXt's cardinality).
+        width_per_group: ResNeXt's bottleneck width d (64 = plain ResNet; 128 = Wide ResNet-2).
+        replace_stride_with_dilation: for stages 2-4, keep the resolution and dilate instead
+            (DeepLab's output stride 8: ``(False, True, True)``).
         zero_init_residual: zero the last BN's scale in every block, so each block starts as an
             identity (Goyal et al. 2017).
+        block_kwargs: passed to every block (e.g. ``stride_in_1x1``, ``attn_layer``).
 
     Shape:
         input (N, in_chans, H, W) with H, W >= 1; output (N, num_classes). Features are
-        (N, 512 * expansion, ceil(H/32), ceil(W/32)).
+        (N, 512 * expansion, ceil(H/32), ceil(W/32)) (less downsampling when dilated).
     """
 
     def __init__(
         self,
-        block: str,
+        block: str | type[nn.Module],
         layers: tuple[int, int, int, int],
         num_classes: int = 1000,
         in_chans: int = 3,
-        stride_in_1x1: bool = False,
-        attn_layer: AttnFactory | None = None,
+        *,
+        groups: int = 1,
+        width_per_group: int = 64,
+        replace_stride_with_dilation: tuple[bool, bool, bool] = (False, False, False),
         zero_init_residual: bool = False,
+        block_kwargs: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        if block not in BLOCKS:
-            raise ValueError(f"block must be one of {sorted(BLOCKS)}, got {block!r}")
+        if isinstance(block, str):
+            block = BLOCKS[one_of("block", block, BLOCKS)]
         if len(layers) != 4 or any(n <= 0 for n in layers):
             raise ValueError(f"layers must be 4 positive block counts, got {layers!r}")
-        self.block = BLOCKS[block]
-        self.stride_in_1x1 = stride_in_1x1
-        self.attn_layer = attn_layer
+        if len(replace_stride_with_dilation) != 3:
+            raise ValueError(
+                "replace_stride_with_dilation must hold 3 booleans (stages 2-4), "
+                f"got {replace_stride_with_dilation!r}"
+            )
+        self.block = block
+        self.block_kwargs = {
+            "groups": positive_int("groups", groups),
+            "base_width": positive_int("width_per_group", width_per_group),
+            **(block_kwargs or {}),
+        }
         self.inplanes = 64
+        self.dilation = 1
         self.conv1 = nn.Conv2d(in_chans, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = self._make_layer(64, layers[0], stride=1)
-        self.layer2 = self._make_layer(128, layers[1], stride=2)
-        self.layer3 = self._make_layer(256, layers[2], stride=2)
-        self.layer4 = self._make_layer(512, layers[3], stride=2)
+        dilate = (False, *replace_stride_with_dilation)
+        self.layer1 = self._make_layer(64, layers[0], 1, dilate[0])
+        self.layer2 = self._make_layer(128, layers[1], 2, dilate[1])
+        self.layer3 = self._make_layer(256, layers[2], 2, dilate[2])
+        self.layer4 = self._make_layer(512, layers[3], 2, dilate[3])
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.num_features = 512 * self.block.expansion
+        self.num_features = 512 * block.expansion
         self.fc = nn.Linear(self.num_features, num_classes)
         self.num_classes = num_classes
         self._init_weights(zero_init_residual)
 
-    def _make_layer(self, planes: int, blocks: int, stride: int) -> nn.Sequential:
+    def _make_layer(self, planes: int, blocks: int, stride: int, dilate: bool) -> nn.Sequential:
+        # As torchvision: a dilated stage keeps stride 1; its first block still uses the
+        # previous dilation, the following ones the new one.
+        previous_dilation = self.dilation
+        if dilate:
+            self.dilation *= stride
+            stride = 1
         out = planes * self.block.expansion
         downsample = None
         if stride != 1 or self.inplanes != out:
             downsample = nn.Sequential(
                 nn.Conv2d(self.inplanes, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out)
             )
-        kw = {"stride_in_1x1": self.stride_in_1x1, "attn_layer": self.attn_layer}
-        layers = [self.block(self.inplanes, planes, stride, downsample, **kw)]
+        kw = self.block_kwargs
+        layers = [
+            self.block(self.inplanes, planes, stride, downsample, dilation=previous_dilation, **kw)
+        ]
         self.inplanes = out
-        layers += [self.block(out, planes, **kw) for _ in range(1, blocks)]
+        layers += [self.block(out, planes, dilation=self.dilation, **kw) for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
     def _init_weights(self, zero_init_residual: bool) -> None:
-        for name, m in self.named_modules():
-            if isinstance(m, nn.Conv2d) and ".se." not in f".{name}.":
+        # By type, as torchvision and timm do: every convolution, the attention blocks' included.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
         if zero_init_residual:
             for m in self.modules():
-                last_bn = getattr(m, "bn3", None) or getattr(m, "bn2", None)
-                if isinstance(m, (BasicBlock, Bottleneck)) and last_bn is not None:
-                    nn.init.zeros_(last_bn.weight)
+                if isinstance(m, self.block):
+                    m.zero_init_last()
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Stem and the four stages: (N, C, H, W) -> (N, 512 * expansion, H/32, W/32)."""
@@ -238,19 +300,23 @@ def build_resnet(
     stride_in_1x1: bool = False,
     zero_init_residual: bool = False,
     attn_layer: AttnFactory | None = None,
+    **kwargs: Any,
 ) -> ResNet:
-    """A ResNet of the paper's ``depth`` (18, 34, 50, 101 or 152); see :class:`ResNet`."""
-    if depth not in DEPTHS:
-        raise ValueError(f"depth must be one of {sorted(DEPTHS)}, got {depth!r}")
+    """A ResNet of the paper's ``depth`` (18, 34, 50, 101 or 152); see :class:`ResNet`.
+
+    ``kwargs`` go to :class:`ResNet` (``groups``, ``width_per_group``,
+    ``replace_stride_with_dilation``).
+    """
+    one_of("depth", depth, DEPTHS)
     block, layers = DEPTHS[depth]
     return ResNet(
         block,
         layers,
         num_classes,
         in_chans,
-        stride_in_1x1=stride_in_1x1,
-        attn_layer=attn_layer,
         zero_init_residual=zero_init_residual,
+        block_kwargs={"stride_in_1x1": stride_in_1x1, "attn_layer": attn_layer},
+        **kwargs,
     )
 
 
