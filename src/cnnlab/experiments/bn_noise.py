@@ -386,7 +386,7 @@ def _figure(steps: list[dict], probes: list[dict], scales: dict, per_epoch: int)
     "landscape (more predictive gradients) and decouples the weights' length from direction",
     reference="Santurkar et al. (2018) Fig. 2 and 4; BN's scale invariance (exact, autograd "
     "float64; Kohler et al. 2019)",
-    full_seconds=0.0,
+    full_seconds=81.0,
 )
 def bn_noise(ctx: Context) -> Outcome:
     epochs = ctx.pick(1, 10)

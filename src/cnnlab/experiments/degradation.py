@@ -285,7 +285,7 @@ def _figure(curves: list[dict], finals: list[dict], width: int) -> Figure:
     claim="deeper plain nets train worse (higher training error: not overfitting); "
     "residual nets of the same depth and parameters do not",
     reference="He et al. (2016) Fig. 1, Fig. 6 and Table 6; the identity embedding (exact)",
-    full_seconds=0.0,
+    full_seconds=161.0,
 )
 def degradation(ctx: Context) -> Outcome:
     depths = ctx.pick((8, 20), (8, 20, 56))

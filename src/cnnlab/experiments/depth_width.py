@@ -160,7 +160,9 @@ def _figure(rows: list[dict], designs: list[dict]) -> Figure:
         ax.legend(fontsize=8)
     ax_cost.bar(range(len(designs)), [d["macs"] / 1e6 for d in designs], color="tab:orange")
     for i, d in enumerate(designs):
-        ax_cost.text(i, d["macs"] / 1e6, f"{d['params']:,} params", ha="center", va="bottom")
+        ax_cost.text(
+            i, d["macs"] / 1e6, f"{d['params']:,} params", ha="center", va="bottom", fontsize=8
+        )
     ax_cost.set_xticks(range(len(designs)), labels)
     ax_cost.set(xlabel="conv layers / stage widths", ylabel="MACs per image (millions)")
     ax_cost.set_title("cost (analysis.summary)")
@@ -174,7 +176,7 @@ def _figure(rows: list[dict], designs: list[dict]) -> Figure:
     "shallow, wide one, up to a depth where the layers get too narrow and too deep to train",
     reference="parameters and MACs by hand; Urban et al. (2017), Eldan & Shamir (2016); "
     "He et al. (2016) for the deepest plain nets",
-    full_seconds=0.0,
+    full_seconds=95.0,
 )
 def depth_width(ctx: Context) -> Outcome:
     budget = ctx.pick(5000, BUDGET)
