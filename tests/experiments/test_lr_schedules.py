@@ -59,16 +59,7 @@ def test_onecycle_momentum_moves_against_the_lr() -> None:
     assert moms[-1] == pytest.approx(0.95, abs=1e-6)
 
 
-@pytest.fixture
-def one_thread():
-    """Small tensors: one torch thread, as the experiment runner uses."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def test_range_test_stops_when_the_loss_explodes(one_thread) -> None:
+def test_range_test_stops_when_the_loss_explodes() -> None:
     torch.manual_seed(0)
     train, _ = L.digits()
     train = L.Split(train.x[::4], train.y[::4])

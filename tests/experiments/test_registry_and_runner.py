@@ -76,7 +76,9 @@ def test_one_experiment_per_file() -> None:
     import cnnlab.experiments as package
 
     files = {
-        m.name for m in pkgutil.iter_modules(package.__path__) if m.name not in package.FRAMEWORK
+        m.name
+        for m in pkgutil.iter_modules(package.__path__)
+        if m.name not in package.FRAMEWORK and not m.name.startswith("_")  # private helpers
     }
     names = list_experiments()
     owners = [experiment_info(n).fn.__module__.rsplit(".", 1)[-1] for n in names]
@@ -129,6 +131,7 @@ def test_seed_decides_the_numbers(tiny: str, tmp_path: Path) -> None:
 
 def test_global_torch_state_is_restored(tiny: str, tmp_path: Path) -> None:
     torch.manual_seed(123)
+    torch.set_num_threads(2)  # not the runner's 1 (the autouse fixture restores it)
     state, threads = torch.get_rng_state(), torch.get_num_threads()
     run(tiny, seed=5, out=tmp_path)
     assert torch.equal(torch.get_rng_state(), state)
