@@ -6,8 +6,19 @@ import csv
 from pathlib import Path
 
 import pytest
+import torch
 
 from cnnlab.experiments import ExperimentResult, run
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """The tensors here are small: one torch thread, as the experiment runner uses (two threads
+    fighting over shared cores are slower)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

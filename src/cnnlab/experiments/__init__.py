@@ -6,8 +6,9 @@
 independent library or a published result; ``--quick`` runs in about 5 s on 2 cores.
 
 One file per experiment in this package, registered with :func:`register_experiment`; importing
-the package imports every module that is not part of the framework (:data:`FRAMEWORK`), so a new
-experiment is one new file.
+the package imports every module that is not part of the framework (:data:`FRAMEWORK`) and whose
+name does not start with ``_`` (an experiment's private helpers), so a new experiment is one new
+file.
 """
 
 import importlib

@@ -1,4 +1,4 @@
-"""The small explicit training loop the experiments share, and the digits as tensors.
+"""The small explicit training loop the experiments share, and the digits and mnist5k as tensors.
 
 Kept deliberately plain (no trainer, no callbacks): the experiments that train show every step.
 """
@@ -17,7 +17,8 @@ class Split:
     """Inputs and labels of one split.
 
     Shape:
-        x: (N, 1, 8, 8) for the digits (standardised with training statistics); y: (N,).
+        x: (N, 1, 8, 8) for the digits, (N, 1, 28, 28) for mnist5k (standardised with training
+            statistics); y: (N,).
     """
 
     x: torch.Tensor
@@ -36,6 +37,29 @@ def digits(dtype: torch.dtype = torch.float32) -> tuple[Split, Split]:
     for part in (bundle.train, bundle.val):
         x, y = part.tensors  # type: ignore[attr-defined]
         out.append(Split(x.to(dtype), y))
+    return out[0], out[1]
+
+
+def mnist5k(dtype: torch.dtype = torch.float32, pool: int = 1) -> tuple[Split, Split]:
+    """The 5,000 MNIST digits as ``(train, val)``: cnnlab's fixed stratified 4,000/1,000 split.
+
+    Args:
+        dtype: dtype of the images.
+        pool: average-pool the standardised 28x28 images by ``pool`` x ``pool`` (2: 14x14),
+            which makes convolutions ``pool**2`` times cheaper.
+
+    Shape:
+        x: (N, 1, 28 // pool, 28 // pool); y: (N,).
+    """
+    from cnnlab.data.arrays import load_arrays
+
+    data = load_arrays("mnist5k")
+    out = []
+    for x, y in ((data.x_train, data.y_train), (data.x_val, data.y_val)):
+        images = torch.from_numpy(x)
+        if pool > 1:
+            images = nn.functional.avg_pool2d(images, pool)
+        out.append(Split(images.to(dtype), torch.from_numpy(y)))
     return out[0], out[1]
 
 
