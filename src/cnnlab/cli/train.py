@@ -33,8 +33,11 @@ def _milestones(text: str) -> list[int]:
 
 # Flags whose values are given as text and turned into a config field: name -> (type, help).
 _VALUES: dict[str, tuple[Any, str]] = {
-    "model": (str, "registry name (default {model}); see `cnnlab models`"),
-    "dataset": (str, "digits | imagefolder:PATH | mnist:PATH | cifar10:PATH (default {dataset})"),
+    "model": (str, "registry name (default: the dataset's, digits_cnn or lenet5 for mnist5k)"),
+    "dataset": (
+        str,
+        "digits | mnist5k | imagefolder:PATH | mnist:PATH | cifar10:PATH (default {dataset})",
+    ),
     "task": (str, "what the targets are (default {task})"),
     "epochs": (int, "total epochs (default {epochs})"),
     "batch_size": (int, "samples per step, all processes together (default {batch_size})"),
@@ -53,6 +56,14 @@ _VALUES: dict[str, tuple[Any, str]] = {
     "min_lr": (float, "cosine: the final lr (default 0)"),
     "plateau_patience": (int, "plateau: epochs without improvement before a drop (default 10)"),
     "label_smoothing": (float, "default 0"),
+    "augment": (
+        str,
+        "none | flip | crop | standard | autoaugment | randaugment | trivialaugment (default none)",
+    ),
+    "random_erasing": (float, "probability of random erasing per training image (default 0)"),
+    "pca_lighting": (float, "std of AlexNet's PCA lighting noise (default 0)"),
+    "mixup": (float, "MixUp's Beta alpha, e.g. 0.2; the loss on soft targets (default 0)"),
+    "cutmix": (float, "CutMix's Beta alpha, e.g. 1.0 (default 0)"),
     "l1": (float, "L1 penalty LAMBDA * sum|w| on weights, not biases or norm layers"),
     "input_noise": (float, "add Gaussian noise of this std to training inputs"),
     "clip_grad_norm": (float, "clip the gradients' global L2 norm to this value"),
@@ -71,7 +82,18 @@ _VALUES: dict[str, tuple[Any, str]] = {
     "device": (str, "auto (CUDA if available) | cpu | cuda"),
     "workers": (int, "DataLoader worker processes (default 0)"),
 }
-_METAVARS = {"early_stopping": "PATIENCE", "ema": "DECAY", "out": "RUN_DIR", "l1": "LAMBDA"}
+_METAVARS = {
+    "early_stopping": "PATIENCE",
+    "ema": "DECAY",
+    "out": "RUN_DIR",
+    "l1": "LAMBDA",
+    "mixup": "ALPHA",
+    "cutmix": "ALPHA",
+    "input_noise": "SIGMA",
+    "clip_grad_norm": "MAX",
+    "random_erasing": "P",
+    "pca_lighting": "STD",
+}
 _FLAGS = {
     "drop_last": "drop the last incomplete batch of each epoch",
     "skip_bad_images": "leave out image files that cannot be decoded (counted) instead of stopping",

@@ -11,7 +11,9 @@ A checkpoint (``last.pt``, ``best.pt``) is a dict of tensors and plain values:
 - ``monitor`` (the best value of the monitored score and its epoch), ``early_stopping`` (its
   counters, or None), ``stopped_early``;
 - ``rng`` (every global generator of process 0) and, under torchrun, ``rng_ranks`` (every
-  process's), ``world_size``; ``config`` (the run's options, the truth when resuming).
+  process's), ``world_size``; ``config`` (the run's options, the truth when resuming);
+- ``classes`` (the class names) and ``preprocess`` (the validation transform's size and
+  statistics, :class:`cnnlab.data.transforms.Preprocess`), what ``cnnlab predict`` needs.
 
 Restoring sets every one of them, so that a resumed run -- even one stopped mid-epoch, with a
 moving average, early stopping or MixUp drawing from the generators -- continues bit-identically
@@ -58,7 +60,11 @@ def capture(t: Trainer) -> dict[str, Any]:
         "rng": rngs[0],
         "world_size": t.dist.world,
         "config": asdict(t.config),
+        "classes": list(t.data.classes),
     }
+    preprocess = getattr(t.data, "preprocess", None)
+    if preprocess is not None:  # how an image file becomes an input: what predict applies
+        state["preprocess"] = preprocess.to_dict()
     if t.dist.active:
         state["rng_ranks"] = rngs
     if t.ema is not None:

@@ -28,7 +28,7 @@ from cnnlab.data import DatasetBundle
 from cnnlab.train import snapshot
 from cnnlab.train.checkpoint import first_non_finite, save_checkpoint
 from cnnlab.train.config import TrainConfig
-from cnnlab.train.console import ConsoleReport
+from cnnlab.train.console import ConsoleReport, EpochBar
 from cnnlab.train.curves import plot_curves
 from cnnlab.train.errors import RunDirectoryError, TrainingDiverged, TrainingInterrupted
 from cnnlab.train.history import EpochMetrics, write_metrics_csv
@@ -85,6 +85,9 @@ class Trainer:
         self.ema, self.monitor, self.early_stopping = run.ema, run.monitor, run.early_stopping
         self.sampler, self.accounting, self.run_dir = run.sampler, run.accounting, run.run_dir
         self.report = ConsoleReport(console, enabled=self.dist.is_main)
+        # A constant schedule ("none" without warmup) has nothing to step.
+        constant = self.config.scheduler == "none" and not self.config.warmup_epochs
+        self._steps_schedule = not is_per_epoch(self.scheduler) and not constant
         self.epoch = 0  # finished epochs
         self.step = 0  # optimizer steps done in the current epoch
         self.running = Running()
@@ -211,20 +214,22 @@ class Trainer:
         total = self.accounting.iterations_per_epoch
         if self.step >= total:
             return
-        sums = DeviceSums(self.running, self.device, len(self.task.train_scores))
-        start = last_read = time.perf_counter()
+        sums = DeviceSums(self.running, len(self.task.train_scores))
+        start = last_read = last_bar = time.perf_counter()
         description = f"epoch {self.epoch + 1}/{cfg.epochs}"
         with self.report.epoch_bar(description, total, self.step) as bar:
             for done_here, batch in enumerate(self.run.train_loader, start=1):
                 self._train_step(batch, sums)
                 now = time.perf_counter()
-                shown = None
                 if now - last_read >= self.refresh_seconds:
                     last_read = now
                     self._read(sums, check=not self.dist.active)
                     shown = {"loss": self.running.loss}
                     shown.update(self.task.train_values(self.running.counts, self.running.seen))
-                bar.update(done_here / max(now - start, 1e-9), shown)
+                    bar.show(shown)
+                if now - last_bar >= EpochBar.interval:  # the bar redraws a few times a second
+                    last_bar = now
+                    bar.advance_to(self.step, done_here / max(now - start, 1e-9))
                 if self.on_iteration is not None:
                     self.on_iteration(self, self.epoch, self.step)
                 if self._stop_agreed():
@@ -256,7 +261,7 @@ class Trainer:
         self.scaler.step(self.optimizer)  # skips steps with inf gradients (AMP): normal
         self.scaler.update()
         self.running.lr = self.optimizer.param_groups[0]["lr"]
-        if not is_per_epoch(self.scheduler):
+        if self._steps_schedule:
             self.scheduler.step()
         if self.ema is not None:
             self.ema.update(self.model)
