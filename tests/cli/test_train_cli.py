@@ -146,6 +146,16 @@ def _bad_runs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "resume-mismatch": (["--resume", str(mismatch)], "does not fit model 'digits_cnn'"),
         "resume-with-lr": (["--resume", str(good), "--lr", "0.1"], "only --epochs"),
         "existing-run": (["--out", str(good)], "already holds a run"),
+        "neg-mixup": (["--mixup", "-1"], "--mixup must be a finite number >= 0, got -1.0"),
+        "nan-cutmix": (["--cutmix", "nan"], "--cutmix must be a finite number >= 0, got nan"),
+        "unknown-preset": (["--augment", "flop"], "--augment must be one of"),
+        "erasing-above-1": (["--random-erasing", "1.5"], "--random-erasing must be a finite"),
+        "neg-pca": (["--pca-lighting", "-0.1"], "--pca-lighting must be a finite number >= 0"),
+        "unknown-scheduler": (["--scheduler", "cosin"], "did you mean cosine"),
+        "ema-2": (["--ema", "2"], "--ema must be a finite number in (0, 1), got 2.0"),
+        "patience-0": (["--early-stopping", "0"], "--early-stopping must be a positive integer"),
+        "nproc-0": (["--nproc-per-node", "0"], "--nproc-per-node must be a positive integer"),
+        "sync-bn-cpu": (["--sync-bn"], "--sync-bn needs CUDA"),
     }
 
 
