@@ -355,3 +355,23 @@ def test_a_second_signal_stops_at_once_and_says_what_is_on_disk(
     )
     assert not (run / "last.pt").exists()
     assert {s: signal.getsignal(s) for s in before} == before  # the handlers were put back
+
+
+_HELP_THEN_LIST_MODULES = """
+import sys
+from cnnlab.cli.main import main
+try:
+    main(["--help"])
+except SystemExit:
+    pass
+print("heavy:", [m for m in ("torch", "torchvision", "matplotlib") if m in sys.modules])
+"""
+
+
+def test_help_imports_neither_torch_nor_torchvision() -> None:
+    # Building the train subparser reads TrainConfig's defaults: cnnlab.train loads lazily.
+    proc = subprocess.run(
+        [sys.executable, "-c", _HELP_THEN_LIST_MODULES], capture_output=True, text=True, check=True
+    )
+    assert "--resume" not in proc.stdout and "train" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "heavy: []"

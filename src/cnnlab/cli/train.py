@@ -64,6 +64,9 @@ _VALUES: dict[str, tuple[Any, str]] = {
     "pca_lighting": (float, "std of AlexNet's PCA lighting noise (default 0)"),
     "mixup": (float, "MixUp's Beta alpha, e.g. 0.2; the loss on soft targets (default 0)"),
     "cutmix": (float, "CutMix's Beta alpha, e.g. 1.0 (default 0)"),
+    "teacher": (str, "distil from this trained run (its best.pt): Hinton et al.'s soft targets"),
+    "distill_alpha": (float, "--teacher: weight of the soft term, 1 - it on the labels (0.5)"),
+    "distill_temperature": (float, "--teacher: softmax temperature T; the term is times T^2 (4)"),
     "l1": (float, "L1 penalty LAMBDA * sum|w| on weights, not biases or norm layers"),
     "input_noise": (float, "add Gaussian noise of this std to training inputs"),
     "clip_grad_norm": (float, "clip the gradients' global L2 norm to this value"),
@@ -93,6 +96,9 @@ _METAVARS = {
     "clip_grad_norm": "MAX",
     "random_erasing": "P",
     "pca_lighting": "STD",
+    "teacher": "RUN_DIR",
+    "distill_alpha": "A",
+    "distill_temperature": "T",
 }
 _FLAGS = {
     "drop_last": "drop the last incomplete batch of each epoch",

@@ -63,7 +63,9 @@ class TrainConfig:
 
     Augmentation (``augment``, ``random_erasing``, ``pca_lighting``) is
     :class:`cnnlab.data.transforms.AugmentConfig`'s; ``mixup`` and ``cutmix`` are the Beta
-    parameters of MixUp and CutMix (0: off).
+    parameters of MixUp and CutMix (0: off). ``teacher`` is a trained run's folder to distil
+    from (:func:`cnnlab.train.distillation_loss` with ``distill_alpha`` and
+    ``distill_temperature``; empty: no teacher).
 
     Schedule options are in epochs (:func:`cnnlab.train.build_scheduler` converts them to
     iterations): ``step_size`` (default ``epochs // 3``), ``milestones`` (default half and
@@ -92,6 +94,9 @@ class TrainConfig:
     pca_lighting: float = 0.0
     mixup: float = 0.0
     cutmix: float = 0.0
+    teacher: str = ""
+    distill_alpha: float = 0.5
+    distill_temperature: float = 4.0
     l1: float = 0.0
     input_noise: float = 0.0
     clip_grad_norm: float | None = None
@@ -124,7 +129,7 @@ class TrainConfig:
         from cnnlab.train.schedules import SCHEDULERS, check_milestones
         from cnnlab.train.tasks import get_task
 
-        for name in ("model", "dataset", "task", "optimizer", "out", "monitor"):
+        for name in ("model", "dataset", "task", "optimizer", "out", "monitor", "teacher"):
             _text(name, getattr(self, name))
         task = get_task(self.task)
         if not self.model:
@@ -153,6 +158,14 @@ class TrainConfig:
         self.augmentation()  # its own checks, naming the field
         self.mixup = number("mixup", self.mixup, minimum=0)
         self.cutmix = number("cutmix", self.cutmix, minimum=0)
+        self.distill_alpha = number("distill_alpha", self.distill_alpha, minimum=0, maximum=1)
+        self.distill_temperature = number(
+            "distill_temperature", self.distill_temperature, minimum=0, exclusive_minimum=True
+        )
+        if not self.teacher:
+            for name in ("distill_alpha", "distill_temperature"):
+                if getattr(self, name) != getattr(TrainConfig, name):
+                    raise InvalidArgument(name, f"{name} needs a teacher run to distil from")
         self.l1 = number("l1", self.l1, minimum=0)
         self.input_noise = number("input_noise", self.input_noise, minimum=0)
         if self.clip_grad_norm is not None:
