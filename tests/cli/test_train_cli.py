@@ -375,3 +375,18 @@ def test_help_imports_neither_torch_nor_torchvision() -> None:
     )
     assert "--resume" not in proc.stdout and "train" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "heavy: []"
+
+
+def test_mnist5k_defaults_are_its_recipe_under_the_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cnnlab.cli.train as cli_train
+
+    seen = []
+    monkeypatch.setattr(cli_train, "_train", lambda config, run_dir: seen.append(config) or 0)
+    assert main(["train", "--dataset", "mnist5k", "--epochs", "3"]) == 0
+    assert main(["train", "--dataset", "mnist5k", "--scheduler", "none", "--augment", "flip"]) == 0
+    assert main(["train"]) == 0
+    recipe, flagged, digits = (c.validate() for c in seen)
+    assert (recipe.model, recipe.augment, recipe.scheduler) == ("lenet5", "crop", "cosine")
+    assert (recipe.weight_decay, recipe.epochs) == (5e-4, 3)
+    assert (flagged.scheduler, flagged.augment, flagged.epochs) == ("none", "flip", 15)
+    assert (digits.model, digits.augment, digits.scheduler) == ("digits_cnn", "none", "none")

@@ -36,7 +36,8 @@ _VALUES: dict[str, tuple[Any, str]] = {
     "model": (str, "registry name (default: the dataset's, digits_cnn or lenet5 for mnist5k)"),
     "dataset": (
         str,
-        "digits | mnist5k | imagefolder:PATH | mnist:PATH | cifar10:PATH (default {dataset})",
+        "digits | mnist5k | imagefolder:PATH | mnist:PATH | cifar10:PATH (default {dataset}); "
+        "mnist5k's defaults: lenet5, --augment crop, --weight-decay 5e-4, --scheduler cosine",
     ),
     "task": (str, "what the targets are (default {task})"),
     "epochs": (int, "total epochs (default {epochs})"),
@@ -170,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
             setattr(config, key, value)
     else:
         run_dir = None
-        config = TrainConfig(**given)
+        config = TrainConfig.for_dataset(**given)  # the dataset's recipe under the flags
     if args.nproc_per_node is not None:
         from cnnlab.core.validate import positive_int
 
