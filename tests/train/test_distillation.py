@@ -105,6 +105,8 @@ def test_bad_teacher_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
         "missing": ([*fast, "--teacher", str(tmp_path / "nope")], "--teacher: run directory"),
         "not-a-run": ([*fast, "--teacher", str(tmp_path)], "holds no config.json"),
         "alpha-alone": ([*fast, "--distill-alpha", "0.3"], "--distill-alpha needs a teacher"),
+        "t-alone": ([*fast, "--distill-t", "2"], "--distill-temperature needs a teacher"),
+        "t-zero": ([*fast, "--distill-temperature", "0"], "--distill-temperature must be"),
     }
     for name, (args, message) in cases.items():
         assert main(args) == 2, name

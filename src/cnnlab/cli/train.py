@@ -121,6 +121,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         flag = "--" + name.replace("_", "-")
         metavar = _METAVARS.get(name)
         p.add_argument(flag, type=kind, default=S, metavar=metavar, help=text.format(**d))
+    p.add_argument(  # the name issue 16 gives it
+        "--distill-t",
+        dest="distill_temperature",
+        type=float,
+        default=S,
+        metavar="T",
+        help="same as --distill-temperature",
+    )
     for name, text in _FLAGS.items():
         p.add_argument("--" + name.replace("_", "-"), action="store_true", default=S, help=text)
     p.add_argument(
