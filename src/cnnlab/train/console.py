@@ -101,8 +101,8 @@ class ConsoleReport:
             if value
         ]
         if cfg.teacher:
-            alpha, t = cfg.distill_alpha, cfg.distill_temperature
-            extras.append(f"teacher {cfg.teacher} (alpha {alpha:g}, T {t:g})")
+            alpha, temp = cfg.distill_alpha, cfg.distill_temperature
+            extras.append(f"teacher {cfg.teacher} (alpha {alpha:g}, T {temp:g})")
         extras += [name for name in ("amp", "channels_last", "compile") if getattr(cfg, name)]
         if t.dist.active:
             extras.append(
