@@ -386,7 +386,7 @@ def test_mnist5k_defaults_are_its_recipe_under_the_flags(monkeypatch: pytest.Mon
     assert main(["train", "--dataset", "mnist5k", "--scheduler", "none", "--augment", "flip"]) == 0
     assert main(["train"]) == 0
     recipe, flagged, digits = (c.validate() for c in seen)
-    assert (recipe.model, recipe.augment, recipe.scheduler) == ("lenet5", "crop", "cosine")
+    assert (recipe.model, recipe.scheduler, recipe.label_smoothing) == ("lenet5", "cosine", 0.1)
     assert (recipe.weight_decay, recipe.epochs) == (5e-4, 3)
-    assert (flagged.scheduler, flagged.augment, flagged.epochs) == ("none", "flip", 15)
+    assert (flagged.scheduler, flagged.augment, flagged.epochs) == ("none", "flip", 20)
     assert (digits.model, digits.augment, digits.scheduler) == ("digits_cnn", "none", "none")
