@@ -388,5 +388,5 @@ def test_mnist5k_defaults_are_its_recipe_under_the_flags(monkeypatch: pytest.Mon
     recipe, flagged, digits = (c.validate() for c in seen)
     assert (recipe.model, recipe.scheduler, recipe.label_smoothing) == ("lenet5", "cosine", 0.1)
     assert (recipe.weight_decay, recipe.epochs) == (5e-4, 3)
-    assert (flagged.scheduler, flagged.augment, flagged.epochs) == ("none", "flip", 20)
+    assert (flagged.scheduler, flagged.augment, flagged.epochs) == ("none", "flip", 10)
     assert (digits.model, digits.augment, digits.scheduler) == ("digits_cnn", "none", "none")

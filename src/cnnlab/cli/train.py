@@ -38,7 +38,7 @@ _VALUES: dict[str, tuple[Any, str]] = {
         str,
         "digits | mnist5k | imagefolder:PATH | mnist:PATH | cifar10:PATH (default {dataset}); "
         "mnist5k's defaults: lenet5, --weight-decay 5e-4, --scheduler cosine, "
-        "--label-smoothing 0.1, --epochs 20",
+        "--label-smoothing 0.1, --epochs 10",
     ),
     "task": (str, "what the targets are (default {task})"),
     "epochs": (int, "total epochs (default {epochs})"),
