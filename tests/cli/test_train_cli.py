@@ -146,6 +146,16 @@ def _bad_runs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "resume-mismatch": (["--resume", str(mismatch)], "does not fit model 'digits_cnn'"),
         "resume-with-lr": (["--resume", str(good), "--lr", "0.1"], "only --epochs"),
         "existing-run": (["--out", str(good)], "already holds a run"),
+        "neg-mixup": (["--mixup", "-1"], "--mixup must be a finite number >= 0, got -1.0"),
+        "nan-cutmix": (["--cutmix", "nan"], "--cutmix must be a finite number >= 0, got nan"),
+        "unknown-preset": (["--augment", "flop"], "--augment must be one of"),
+        "erasing-above-1": (["--random-erasing", "1.5"], "--random-erasing must be a finite"),
+        "neg-pca": (["--pca-lighting", "-0.1"], "--pca-lighting must be a finite number >= 0"),
+        "unknown-scheduler": (["--scheduler", "cosin"], "did you mean cosine"),
+        "ema-2": (["--ema", "2"], "--ema must be a finite number in (0, 1), got 2.0"),
+        "patience-0": (["--early-stopping", "0"], "--early-stopping must be a positive integer"),
+        "nproc-0": (["--nproc-per-node", "0"], "--nproc-per-node must be a positive integer"),
+        "sync-bn-cpu": (["--sync-bn"], "--sync-bn needs CUDA"),
     }
 
 
@@ -345,3 +355,38 @@ def test_a_second_signal_stops_at_once_and_says_what_is_on_disk(
     )
     assert not (run / "last.pt").exists()
     assert {s: signal.getsignal(s) for s in before} == before  # the handlers were put back
+
+
+_HELP_THEN_LIST_MODULES = """
+import sys
+from cnnlab.cli.main import main
+try:
+    main(["--help"])
+except SystemExit:
+    pass
+print("heavy:", [m for m in ("torch", "torchvision", "matplotlib") if m in sys.modules])
+"""
+
+
+def test_help_imports_neither_torch_nor_torchvision() -> None:
+    # Building the train subparser reads TrainConfig's defaults: cnnlab.train loads lazily.
+    proc = subprocess.run(
+        [sys.executable, "-c", _HELP_THEN_LIST_MODULES], capture_output=True, text=True, check=True
+    )
+    assert "--resume" not in proc.stdout and "train" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "heavy: []"
+
+
+def test_mnist5k_defaults_are_its_recipe_under_the_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cnnlab.cli.train as cli_train
+
+    seen = []
+    monkeypatch.setattr(cli_train, "_train", lambda config, run_dir: seen.append(config) or 0)
+    assert main(["train", "--dataset", "mnist5k", "--epochs", "3"]) == 0
+    assert main(["train", "--dataset", "mnist5k", "--scheduler", "none", "--augment", "flip"]) == 0
+    assert main(["train"]) == 0
+    recipe, flagged, digits = (c.validate() for c in seen)
+    assert (recipe.model, recipe.scheduler, recipe.label_smoothing) == ("lenet5", "cosine", 0.1)
+    assert (recipe.weight_decay, recipe.epochs) == (5e-4, 3)
+    assert (flagged.scheduler, flagged.augment, flagged.epochs) == ("none", "flip", 10)
+    assert (digits.model, digits.augment, digits.scheduler) == ("digits_cnn", "none", "none")

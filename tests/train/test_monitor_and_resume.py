@@ -94,9 +94,16 @@ def _identical(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
 def test_stop_mid_epoch_then_resume_is_bit_identical_with_every_stateful_option(
     tmp_path: Path,
 ) -> None:
-    # EMA, early stopping counters, a warmup + cosine schedule stepped per iteration, input noise
-    # and dropout drawing from the generators, L1 and clipping.
+    # EMA, early stopping counters, a warmup + cosine schedule stepped per iteration; random
+    # crops, erasing, PCA lighting, MixUp/CutMix, input noise and dropout drawing from the
+    # generators; L1 and clipping.
     options = {
+        "epochs": 2,
+        "augment": "crop",
+        "random_erasing": 0.25,
+        "pca_lighting": 0.1,
+        "mixup": 0.2,
+        "cutmix": 1.0,
         "ema": 0.9,
         "early_stopping": 5,
         "scheduler": "cosine",

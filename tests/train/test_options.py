@@ -212,3 +212,32 @@ def test_compile_trains_the_same_weights(tmp_path: Path, monkeypatch: pytest.Mon
         torch.testing.assert_close(after[name], p, rtol=1e-6, atol=1e-7, msg=name)
     saved = load_checkpoint(tmp_path / "compiled" / "last.pt")["model"]
     assert saved.keys() == step.trainer.model.state_dict().keys()  # no _orig_mod. prefix
+
+
+def test_mixup_trains_on_the_mixed_pair_with_soft_targets(tmp_path: Path) -> None:
+    # MixUp (Zhang et al. 2018): x = l x_i + (1 - l) x_j, loss = l CE(y_i) + (1 - l) CE(y_j),
+    # the partner j of sample i being sample i - 1 of the batch (torchvision's v2.MixUp).
+    step = OneStep(tmp_path, "mixup", mixup=0.4)
+    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def record(m: nn.Module, args: tuple[torch.Tensor]) -> None:
+        if m.training:  # the generator as the trained forward (dropout) finds it
+            seen.append((args[0].detach().clone(), torch.get_rng_state()))
+
+    step.trainer.model.register_forward_pre_hook(record)
+    after = step.fit()
+    (mixed, rng), partner = seen[0], step.x.roll(1, 0)
+    # The mixing weight, read off the inputs by least squares, mixes every image alike.
+    d = (step.x - partner).flatten()
+    lam = float(((mixed - partner).flatten() @ d) / (d @ d))
+    assert 0 < lam < 1
+    torch.testing.assert_close(mixed, lam * step.x + (1 - lam) * partner, rtol=1e-5, atol=1e-5)
+    model = copy.deepcopy(step.initial).train()
+    with torch.random.fork_rng(devices=[]):
+        torch.set_rng_state(rng)
+        log_p = F.log_softmax(model(mixed), dim=1)
+    rows = torch.arange(len(step.y))
+    loss = -(lam * log_p[rows, step.y] + (1 - lam) * log_p[rows, step.y.roll(1, 0)]).mean()
+    params = list(model.named_parameters())
+    grads = torch.autograd.grad(loss, [p for _, p in params])
+    _assert_step(after, step.start(), {n: g for (n, _), g in zip(params, grads, strict=True)})

@@ -189,3 +189,16 @@ def test_bad_options_name_the_field(kwargs: dict, field: str, message: str) -> N
     with pytest.raises(InvalidArgument, match=re.escape(message)) as err:
         build_scheduler(_opt(), name, **args)
     assert err.value.argument == field
+
+
+def test_schedule_figure_curves_are_the_closed_forms(tmp_path: Path) -> None:
+    from cnnlab.train.schedule_plot import lr_curve, plot_schedules
+
+    e, s, lr = 6, 5, 0.1
+    cos = lr_curve("cosine", epochs=e, steps_per_epoch=s, lr=lr)
+    expected = [lr * (1 + math.cos(math.pi * i / (e * s))) / 2 for i in range(e * s)]
+    assert cos == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    step = lr_curve("step", epochs=e, steps_per_epoch=s, lr=lr, step_size=2)
+    assert step == pytest.approx([lr * 0.1 ** (i // (2 * s)) for i in range(e * s)], rel=1e-12)
+    out = plot_schedules(tmp_path / "schedules.png", epochs=6, steps_per_epoch=2)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -33,8 +33,13 @@ def _milestones(text: str) -> list[int]:
 
 # Flags whose values are given as text and turned into a config field: name -> (type, help).
 _VALUES: dict[str, tuple[Any, str]] = {
-    "model": (str, "registry name (default {model}); see `cnnlab models`"),
-    "dataset": (str, "digits | imagefolder:PATH | mnist:PATH | cifar10:PATH (default {dataset})"),
+    "model": (str, "registry name (default: the dataset's, digits_cnn or lenet5 for mnist5k)"),
+    "dataset": (
+        str,
+        "digits | mnist5k | imagefolder:PATH | mnist:PATH | cifar10:PATH (default {dataset}); "
+        "mnist5k's defaults: lenet5, --weight-decay 5e-4, --scheduler cosine, "
+        "--label-smoothing 0.1, --epochs 10",
+    ),
     "task": (str, "what the targets are (default {task})"),
     "epochs": (int, "total epochs (default {epochs})"),
     "batch_size": (int, "samples per step, all processes together (default {batch_size})"),
@@ -53,6 +58,17 @@ _VALUES: dict[str, tuple[Any, str]] = {
     "min_lr": (float, "cosine: the final lr (default 0)"),
     "plateau_patience": (int, "plateau: epochs without improvement before a drop (default 10)"),
     "label_smoothing": (float, "default 0"),
+    "augment": (
+        str,
+        "none | flip | crop | standard | autoaugment | randaugment | trivialaugment (default none)",
+    ),
+    "random_erasing": (float, "probability of random erasing per training image (default 0)"),
+    "pca_lighting": (float, "std of AlexNet's PCA lighting noise (default 0)"),
+    "mixup": (float, "MixUp's Beta alpha, e.g. 0.2; the loss on soft targets (default 0)"),
+    "cutmix": (float, "CutMix's Beta alpha, e.g. 1.0 (default 0)"),
+    "teacher": (str, "distil from this trained run (its best.pt): Hinton et al.'s soft targets"),
+    "distill_alpha": (float, "--teacher: weight of the soft term, 1 - it on the labels (0.5)"),
+    "distill_temperature": (float, "--teacher: softmax temperature T; the term is times T^2 (4)"),
     "l1": (float, "L1 penalty LAMBDA * sum|w| on weights, not biases or norm layers"),
     "input_noise": (float, "add Gaussian noise of this std to training inputs"),
     "clip_grad_norm": (float, "clip the gradients' global L2 norm to this value"),
@@ -71,7 +87,21 @@ _VALUES: dict[str, tuple[Any, str]] = {
     "device": (str, "auto (CUDA if available) | cpu | cuda"),
     "workers": (int, "DataLoader worker processes (default 0)"),
 }
-_METAVARS = {"early_stopping": "PATIENCE", "ema": "DECAY", "out": "RUN_DIR", "l1": "LAMBDA"}
+_METAVARS = {
+    "early_stopping": "PATIENCE",
+    "ema": "DECAY",
+    "out": "RUN_DIR",
+    "l1": "LAMBDA",
+    "mixup": "ALPHA",
+    "cutmix": "ALPHA",
+    "input_noise": "SIGMA",
+    "clip_grad_norm": "MAX",
+    "random_erasing": "P",
+    "pca_lighting": "STD",
+    "teacher": "RUN_DIR",
+    "distill_alpha": "A",
+    "distill_temperature": "T",
+}
 _FLAGS = {
     "drop_last": "drop the last incomplete batch of each epoch",
     "skip_bad_images": "leave out image files that cannot be decoded (counted) instead of stopping",
@@ -92,6 +122,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         flag = "--" + name.replace("_", "-")
         metavar = _METAVARS.get(name)
         p.add_argument(flag, type=kind, default=S, metavar=metavar, help=text.format(**d))
+    p.add_argument(  # the name issue 16 gives it
+        "--distill-t",
+        dest="distill_temperature",
+        type=float,
+        default=S,
+        metavar="T",
+        help="same as --distill-temperature",
+    )
     for name, text in _FLAGS.items():
         p.add_argument("--" + name.replace("_", "-"), action="store_true", default=S, help=text)
     p.add_argument(
@@ -142,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
             setattr(config, key, value)
     else:
         run_dir = None
-        config = TrainConfig(**given)
+        config = TrainConfig.for_dataset(**given)  # the dataset's recipe under the flags
     if args.nproc_per_node is not None:
         from cnnlab.core.validate import positive_int
 

@@ -2,17 +2,34 @@
 
 - :class:`TrainConfig`, :class:`Trainer`, :func:`train`: a run from its options.
 - :func:`build_scheduler`: the lr schedules, torch's schedulers stepped per iteration.
+- :func:`distillation_loss`: Hinton et al.'s knowledge-distillation loss (``--teacher``).
 - :func:`save_checkpoint`, :func:`load_checkpoint`: checkpoints written atomically, read as data.
 - :class:`EpochMetrics`, :func:`read_metrics_csv`: a run's history.
-- :func:`load_trained`: a finished run's model and data, as ``cnnlab eval`` and ``predict`` use.
+
+Importing this package imports nothing heavy; each name loads its module on first use (PEP 562),
+so that ``cnnlab --help`` (which reads :class:`TrainConfig`'s defaults) does not import torch.
 """
 
-from cnnlab.train.checkpoint import load_checkpoint, save_checkpoint
-from cnnlab.train.config import TrainConfig
-from cnnlab.train.errors import RunDirectoryError, TrainingDiverged, TrainingInterrupted
-from cnnlab.train.history import EpochMetrics, read_metrics_csv
-from cnnlab.train.schedules import SCHEDULERS, build_scheduler
-from cnnlab.train.trainer import Trainer, train
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "load_checkpoint": "cnnlab.train.checkpoint",
+    "save_checkpoint": "cnnlab.train.checkpoint",
+    "TrainConfig": "cnnlab.train.config",
+    "distillation_loss": "cnnlab.train.distillation",
+    "RunDirectoryError": "cnnlab.train.errors",
+    "TrainingDiverged": "cnnlab.train.errors",
+    "TrainingInterrupted": "cnnlab.train.errors",
+    "EpochMetrics": "cnnlab.train.history",
+    "read_metrics_csv": "cnnlab.train.history",
+    "SCHEDULERS": "cnnlab.train.schedules",
+    "build_scheduler": "cnnlab.train.schedules",
+    "Trainer": "cnnlab.train.trainer",
+    "train": "cnnlab.train.trainer",
+}
 
 __all__ = [
     "SCHEDULERS",
@@ -23,8 +40,30 @@ __all__ = [
     "TrainingDiverged",
     "TrainingInterrupted",
     "build_scheduler",
+    "distillation_loss",
     "load_checkpoint",
     "read_metrics_csv",
     "save_checkpoint",
     "train",
 ]
+
+if TYPE_CHECKING:
+    from cnnlab.train.checkpoint import load_checkpoint, save_checkpoint
+    from cnnlab.train.config import TrainConfig
+    from cnnlab.train.distillation import distillation_loss
+    from cnnlab.train.errors import RunDirectoryError, TrainingDiverged, TrainingInterrupted
+    from cnnlab.train.history import EpochMetrics, read_metrics_csv
+    from cnnlab.train.schedules import SCHEDULERS, build_scheduler
+    from cnnlab.train.trainer import Trainer, train
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'cnnlab.train' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Console
 from rich.progress import (
@@ -45,13 +45,16 @@ class EpochBar:
 
     progress: Progress
     task: TaskID
+    interval: ClassVar[float] = 0.1  # seconds between updates of the bar's position
 
-    def update(self, ips: float, shown: dict[str, float] | None = None) -> None:
-        """One more iteration; ``shown`` updates the loss and score figures."""
-        fields: dict[str, Any] = {"ips": ips}
-        if shown:
-            fields["text"] = " ".join(f"{k} {v:.4f}" for k, v in shown.items())
-        self.progress.update(self.task, advance=1, **fields)
+    def advance_to(self, completed: int, ips: float) -> None:
+        """Move the bar to ``completed`` iterations, at ``ips`` iterations per second."""
+        self.progress.update(self.task, completed=completed, ips=ips)
+
+    def show(self, values: dict[str, float]) -> None:
+        """Show the running loss and scores."""
+        text = " ".join(f"{k} {v:.4f}" for k, v in values.items())
+        self.progress.update(self.task, text=text)
 
 
 class ConsoleReport:
@@ -81,9 +84,14 @@ class ConsoleReport:
             f"device {t.device} | optimizer {cfg.optimizer} lr {cfg.lr:g} weight decay "
             f"{cfg.weight_decay:g} | scheduler {schedule} | seed {cfg.seed}"
         )
-        extras = [
+        extras = [f"augment {cfg.augment}"] if cfg.augment != "none" else []
+        extras += [
             f"{name} {value:g}"
             for name, value in (
+                ("random erasing", cfg.random_erasing),
+                ("pca lighting", cfg.pca_lighting),
+                ("mixup", cfg.mixup),
+                ("cutmix", cfg.cutmix),
                 ("l1", cfg.l1),
                 ("input noise", cfg.input_noise),
                 ("label smoothing", cfg.label_smoothing),
@@ -92,6 +100,9 @@ class ConsoleReport:
             )
             if value
         ]
+        if cfg.teacher:
+            alpha, temp = cfg.distill_alpha, cfg.distill_temperature
+            extras.append(f"teacher {cfg.teacher} (alpha {alpha:g}, T {temp:g})")
         extras += [name for name in ("amp", "channels_last", "compile") if getattr(cfg, name)]
         if t.dist.active:
             extras.append(

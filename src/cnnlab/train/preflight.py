@@ -25,6 +25,7 @@ from cnnlab.train.resume import check_resume_config, existing_run_dir
 from cnnlab.train.schedules import SCHEDULERS, build_scheduler
 from cnnlab.train.state import default_run_dir, resolve_device
 from cnnlab.train.tasks import get_task
+from cnnlab.train.teacher import check_teacher_dir
 
 # Config fields of the schedule options and the option names build_scheduler takes.
 SCHEDULE_OPTIONS = {
@@ -76,6 +77,12 @@ def check_before_work(config: TrainConfig, *, custom_data: bool = False) -> torc
         )
     if config.tensorboard:
         check_tensorboard()
+    if config.teacher:
+        if config.task != "classification":
+            raise InvalidArgument(
+                "teacher", f"teacher: distillation needs class logits; task {config.task!r}"
+            )
+        check_teacher_dir(config.teacher)
     if not custom_data:
         parse_dataset_spec(config.dataset)
     info = model_info(config.model)
@@ -175,6 +182,8 @@ def load_data(config: TrainConfig) -> DatasetBundle:
             config.image_size,
             config.val_fraction,
             skip_bad_images=config.skip_bad_images,
+            task=config.task,
+            augment=config.augmentation(),
         )
     except (MemoryError, RuntimeError) as err:
         text = str(err)

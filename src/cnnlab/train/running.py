@@ -1,15 +1,15 @@
 """The running sums of an epoch, kept on the training device so that no iteration waits for it.
 
 Reading a value of a CUDA tensor in Python (``.item()``, ``float()``, ``if t:``) makes the host wait
-for the GPU. The loop therefore adds each iteration's loss, the task's training counts (correct
-predictions for classification) and "is the loss finite" into small device tensors and reads them
-all at once, with one transfer, when the progress bar refreshes and at the end of the epoch. A
-non-finite loss is still reported with the iteration it happened at: the first one is recorded on
-the device too.
+for the GPU. The loop therefore keeps each iteration's loss and the task's training counts
+(correct predictions for classification) as the device tensors the step made, and reads them all
+at once, with one transfer, when the progress bar refreshes and at the end of the epoch. A
+non-finite loss is still reported with the iteration it happened at.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -61,53 +61,58 @@ class Divergence:
 
 
 class DeviceSums:
-    """Device-side accumulators that continue a :class:`Running`.
+    """The epoch's per-iteration losses and counts, kept as device tensors until read.
 
-    The sums are float64, as the host's Python floats were, so that they (and a run resumed
+    ``add`` only keeps references to tensors the step computed anyway (no device work, no
+    transfer); ``read`` stacks them, brings them to the host in one transfer and adds them, in
+    float64 and in iteration order, to the :class:`Running` sums, so the sums (and a run resumed
     mid-epoch) do not depend on when they were read.
 
     Args:
         running: the sums so far (restored from a checkpoint when resuming mid-epoch).
-        device: the training device.
         num_counts: how many training counts the task sums.
     """
 
-    def __init__(self, running: Running, device: torch.device, num_counts: int) -> None:
+    def __init__(self, running: Running, num_counts: int) -> None:
         self.running = running
-        counts = running.counts or [0.0] * num_counts
-        self.loss_sum = torch.tensor(running.loss_sum, dtype=torch.float64, device=device)
-        self.counts = torch.tensor(counts, dtype=torch.float64, device=device)
-        self.bad_iteration = torch.tensor(-1, dtype=torch.int64, device=device)
-        self.bad_value = torch.tensor(0.0, dtype=torch.float32, device=device)
+        if not running.counts:
+            running.counts = [0.0] * num_counts
+        self._losses: list[torch.Tensor] = []
+        self._counts: list[torch.Tensor] = []
+        self._sizes: list[int] = []
+        self._first_iteration = 1  # the iteration of the first pending loss
+        self.divergence: Divergence | None = None
 
     def add(self, loss: torch.Tensor, counts: torch.Tensor | None, n: int, iteration: int) -> None:
         """Add one iteration (``iteration`` counts from 1 within the epoch); nothing is read.
 
         Shape:
-            loss: () -- the batch's mean loss; counts: (num_counts,) sums over the batch.
+            loss: () -- the batch's mean loss; counts: (num_counts,) or () sums over the batch.
         """
-        loss = loss.detach()
-        self.loss_sum += loss.double() * n
+        if not self._losses:
+            self._first_iteration = iteration
+        self._losses.append(loss.detach())
         if counts is not None:
-            self.counts += counts
-        first = ~torch.isfinite(loss) & (self.bad_iteration < 0)
-        self.bad_iteration.masked_fill_(first, iteration)
-        self.bad_value = torch.where(first, loss.float(), self.bad_value)
+            self._counts.append(counts.detach())
+        self._sizes.append(n)
         self.running.seen += n
 
     def read(self) -> Divergence | None:
-        """Copy the sums into :attr:`running` (one transfer); the first non-finite loss, if any."""
-        values = torch.cat(
-            [
-                self.loss_sum.reshape(1),
-                self.counts,
-                self.bad_iteration.double().reshape(1),
-                self.bad_value.double().reshape(1),
-            ]
-        ).tolist()
-        self.running.loss_sum = values[0]
-        self.running.counts = values[1:-2]
-        bad_iteration, bad_value = values[-2:]
-        if bad_iteration < 0:
-            return None
-        return Divergence(bad_value, int(bad_iteration))
+        """Add the pending iterations to :attr:`running` (one transfer); the first non-finite
+        loss of the epoch, if any."""
+        if self._losses:
+            pending = [torch.stack(self._losses).double()]
+            if self._counts:
+                pending.append(torch.stack(self._counts).double().reshape(-1))
+            values = torch.cat(pending).tolist()
+            losses, counts = values[: len(self._sizes)], values[len(self._sizes) :]
+            r = self.running
+            for i, (loss, n) in enumerate(zip(losses, self._sizes, strict=True)):
+                if self.divergence is None and not math.isfinite(loss):
+                    self.divergence = Divergence(loss, self._first_iteration + i)
+                r.loss_sum += loss * n
+            k = len(r.counts)
+            for i in range(0, len(counts), k or 1):
+                r.counts = [a + b for a, b in zip(r.counts, counts[i : i + k], strict=True)]
+            self._losses, self._counts, self._sizes = [], [], []
+        return self.divergence

@@ -38,6 +38,7 @@ from cnnlab.train.signals import ignore_stop_signals
 from cnnlab.train.state import default_run_dir
 from cnnlab.train.tasks import Task, get_task
 from cnnlab.train.tasks.base import BatchTransform
+from cnnlab.train.teacher import load_teacher
 
 __all__ = ["Run", "build_schedule", "setup_run"]
 
@@ -51,7 +52,8 @@ class Run:
 
     ``model`` is the module whose weights are trained and saved; ``train_model`` is what the
     loop calls (the same module, or it wrapped in DistributedDataParallel and/or compiled).
-    ``checkpoint`` is the state to resume from (None for a fresh run).
+    ``checkpoint`` is the state to resume from (None for a fresh run); ``teacher`` the frozen
+    model of ``--teacher`` (None without).
     """
 
     config: TrainConfig
@@ -66,6 +68,7 @@ class Run:
     scaler: torch.amp.GradScaler
     amp_dtype: torch.dtype
     ema: WeightEMA | None
+    teacher: nn.Module | None
     batch_transform: BatchTransform | None
     l1_weights: list[nn.Parameter]
     monitor: Monitor
@@ -231,7 +234,8 @@ def setup_run(
         scaler=torch.amp.GradScaler("cuda", enabled=cuda_amp),
         amp_dtype=torch.float16 if device.type == "cuda" else torch.bfloat16,
         ema=ema,
-        batch_transform=task.batch_transform(),
+        teacher=load_teacher(cfg.teacher, data, device) if cfg.teacher else None,
+        batch_transform=task.batch_transform(cfg.mixup, cfg.cutmix),
         l1_weights=penalised_weights(model) if cfg.l1 else [],
         monitor=Monitor(monitor_name, mode),
         early_stopping=early,

@@ -11,7 +11,10 @@ A checkpoint (``last.pt``, ``best.pt``) is a dict of tensors and plain values:
 - ``monitor`` (the best value of the monitored score and its epoch), ``early_stopping`` (its
   counters, or None), ``stopped_early``;
 - ``rng`` (every global generator of process 0) and, under torchrun, ``rng_ranks`` (every
-  process's), ``world_size``; ``config`` (the run's options, the truth when resuming).
+  process's) and ``running_ranks`` (every process's running sums), ``world_size``; ``config``
+  (the run's options, the truth when resuming);
+- ``classes`` (the class names) and ``preprocess`` (the validation transform's size and
+  statistics, :class:`cnnlab.data.transforms.Preprocess`), what ``cnnlab predict`` needs.
 
 Restoring sets every one of them, so that a resumed run -- even one stopped mid-epoch, with a
 moving average, early stopping or MixUp drawing from the generators -- continues bit-identically
@@ -58,9 +61,14 @@ def capture(t: Trainer) -> dict[str, Any]:
         "rng": rngs[0],
         "world_size": t.dist.world,
         "config": asdict(t.config),
+        "classes": list(t.data.classes),
     }
-    if t.dist.active:
+    preprocess = getattr(t.data, "preprocess", None)
+    if preprocess is not None:  # how an image file becomes an input: what predict applies
+        state["preprocess"] = preprocess.to_dict()
+    if t.dist.active:  # each process's generators and (mid-epoch) running sums
         state["rng_ranks"] = rngs
+        state["running_ranks"] = t.dist.gather(t.running.as_dict())
     if t.ema is not None:
         state["train_model"] = t.model.state_dict()
         state["ema"] = t.ema.state_dict()
@@ -101,7 +109,10 @@ def restore(t: Trainer, ckpt: dict[str, Any], path: Path) -> None:
         t.step = int(ckpt.get("step_in_epoch", 0))
         t.history = [EpochMetrics.from_dict(r) for r in ckpt.get("history", [])]
         running = Running.from_dict(ckpt.get("running", {}))
-        if not t.dist.is_main:  # the saved sums are every process's: count them once
+        sums = ckpt.get("running_ranks")
+        if sums and len(sums) == t.dist.world:  # this process's own sums, as they were
+            running = Running.from_dict(sums[t.dist.rank])
+        elif not t.dist.is_main:  # process 0's sums hold the epoch so far: count them once
             running = Running(seconds=running.seconds, lr=running.lr)
         t.running = running
         _restore_monitor(t, ckpt)

@@ -2,10 +2,11 @@
 
 Every run directory holds ``config.json``, ``metrics.csv``, ``last.pt``, ``best.pt`` and
 ``curves.png``. A step is: move the batch, MixUp/CutMix and input noise if asked, the task's loss
-under autocast (plus the L1 penalty), backward through the GradScaler, gradient clipping, the
-optimizer and then the lr schedule, the moving average of the weights. The loop reads nothing
-from the device per iteration (the sums stay there until the progress bar refreshes) and prints
-nothing itself (:class:`~cnnlab.train.console.ConsoleReport` does). The set-up is
+under autocast (mixed with a teacher's soft targets with ``--teacher``; plus the L1 penalty),
+backward through the GradScaler, gradient clipping, the optimizer and then the lr schedule,
+the moving average of the weights. The loop reads nothing from the device per iteration (the
+sums stay there until the progress bar refreshes) and prints nothing itself
+(:class:`~cnnlab.train.console.ConsoleReport` does). The set-up is
 :func:`~cnnlab.train.setup.setup_run`; the checkpoint's contents are
 :mod:`~cnnlab.train.snapshot`'s.
 """
@@ -28,8 +29,9 @@ from cnnlab.data import DatasetBundle
 from cnnlab.train import snapshot
 from cnnlab.train.checkpoint import first_non_finite, save_checkpoint
 from cnnlab.train.config import TrainConfig
-from cnnlab.train.console import ConsoleReport
+from cnnlab.train.console import ConsoleReport, EpochBar
 from cnnlab.train.curves import plot_curves
+from cnnlab.train.distillation import soft_target_loss
 from cnnlab.train.errors import RunDirectoryError, TrainingDiverged, TrainingInterrupted
 from cnnlab.train.history import EpochMetrics, write_metrics_csv
 from cnnlab.train.regularisation import add_input_noise, l1_penalty
@@ -85,6 +87,9 @@ class Trainer:
         self.ema, self.monitor, self.early_stopping = run.ema, run.monitor, run.early_stopping
         self.sampler, self.accounting, self.run_dir = run.sampler, run.accounting, run.run_dir
         self.report = ConsoleReport(console, enabled=self.dist.is_main)
+        # A constant schedule ("none" without warmup) has nothing to step.
+        constant = self.config.scheduler == "none" and not self.config.warmup_epochs
+        self._steps_schedule = not is_per_epoch(self.scheduler) and not constant
         self.epoch = 0  # finished epochs
         self.step = 0  # optimizer steps done in the current epoch
         self.running = Running()
@@ -211,20 +216,22 @@ class Trainer:
         total = self.accounting.iterations_per_epoch
         if self.step >= total:
             return
-        sums = DeviceSums(self.running, self.device, len(self.task.train_scores))
-        start = last_read = time.perf_counter()
+        sums = DeviceSums(self.running, len(self.task.train_scores))
+        start = last_read = last_bar = time.perf_counter()
         description = f"epoch {self.epoch + 1}/{cfg.epochs}"
         with self.report.epoch_bar(description, total, self.step) as bar:
             for done_here, batch in enumerate(self.run.train_loader, start=1):
                 self._train_step(batch, sums)
                 now = time.perf_counter()
-                shown = None
                 if now - last_read >= self.refresh_seconds:
                     last_read = now
                     self._read(sums, check=not self.dist.active)
                     shown = {"loss": self.running.loss}
                     shown.update(self.task.train_values(self.running.counts, self.running.seen))
-                bar.update(done_here / max(now - start, 1e-9), shown)
+                    bar.show(shown)
+                if now - last_bar >= EpochBar.interval:  # the bar redraws a few times a second
+                    last_bar = now
+                    bar.advance_to(self.step, done_here / max(now - start, 1e-9))
                 if self.on_iteration is not None:
                     self.on_iteration(self, self.epoch, self.step)
                 if self._stop_agreed():
@@ -243,6 +250,11 @@ class Trainer:
             inputs = add_input_noise(inputs, cfg.input_noise)
         with self._autocast():
             loss, outputs = self.task.loss(self.train_model, inputs, targets)
+            if run.teacher is not None:  # Hinton et al.: the soft term plus the task's loss
+                with torch.no_grad():
+                    teacher_logits = run.teacher(inputs)
+                soft = soft_target_loss(outputs, teacher_logits, cfg.distill_temperature)
+                loss = cfg.distill_alpha * soft + (1 - cfg.distill_alpha) * loss
         objective = loss
         if self.dist.active:  # DDP averages gradients: weigh each process by its share
             objective = loss * (n * self.dist.world / self.sampler.global_size(self.step))
@@ -256,7 +268,7 @@ class Trainer:
         self.scaler.step(self.optimizer)  # skips steps with inf gradients (AMP): normal
         self.scaler.update()
         self.running.lr = self.optimizer.param_groups[0]["lr"]
-        if not is_per_epoch(self.scheduler):
+        if self._steps_schedule:
             self.scheduler.step()
         if self.ema is not None:
             self.ema.update(self.model)
@@ -355,23 +367,36 @@ class Trainer:
         is_best = self.monitor.update(score, epoch)
         if self.early_stopping is not None and self.early_stopping.update(score, epoch):
             self.stopped_early = True
-        self._save(where, best=is_best)
-        if self.dist.is_main:
-            self._write_epoch_files(where, board)
+        self._save(where, best=is_best, epoch_files=True, board=board)
         self.report.epoch_line(row, self.config.epochs, is_best)
 
-    def _save(self, where: str, best: bool) -> None:
-        """Write ``last.pt`` (and ``best.pt``) from process 0; every process must call this."""
+    def _save(
+        self, where: str, best: bool, epoch_files: bool = False, board: TensorBoardLog | None = None
+    ) -> None:
+        """Write ``last.pt`` (and ``best.pt``, and with ``epoch_files`` metrics.csv, the curves
+        and TensorBoard's events) from process 0; every process must call this."""
         state = snapshot.capture(self)
-        if not self.dist.is_main:
-            return
-        with self._writing(self.run_dir / "last.pt", where):
-            save_checkpoint(self.run_dir / "last.pt", state)
-        self._saved = (self.epoch, self.step)
-        if best:
-            with self._writing(self.run_dir / "best.pt", where):
-                save_checkpoint(self.run_dir / "best.pt", state)
-            self._best_saved = self.history[-1]
+        failed = None
+        if self.dist.is_main:
+            try:
+                with self._writing(self.run_dir / "last.pt", where):
+                    save_checkpoint(self.run_dir / "last.pt", state)
+                self._saved = (self.epoch, self.step)
+                if best:
+                    with self._writing(self.run_dir / "best.pt", where):
+                        save_checkpoint(self.run_dir / "best.pt", state)
+                    self._best_saved = self.history[-1]
+                if epoch_files:
+                    self._write_epoch_files(where, board)
+            except RunDirectoryError as err:
+                failed = err
+        # Every process waits for the files (a process that resumes reads what was written)
+        # and learns whether the write failed, so that all of them stop together.
+        message = self.dist.broadcast(str(failed) if failed is not None else None)
+        if failed is not None:
+            raise failed
+        if message is not None:
+            raise RunDirectoryError(message)
 
     def _write_epoch_files(self, where: str, board: TensorBoardLog | None) -> None:
         with self._writing(self.run_dir / "metrics.csv", where):

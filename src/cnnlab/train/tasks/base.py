@@ -127,7 +127,7 @@ class Task(ABC):
         """Sums over the batch behind ``train_scores`` (on the device), or None if there are none.
 
         Shape:
-            (len(train_scores),) float64
+            (len(train_scores),), or () for one score; any dtype (summed in float64)
         """
         return None
 

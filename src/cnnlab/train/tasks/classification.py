@@ -50,7 +50,7 @@ class Classification(Task):
 
     def train_counts(self, outputs: Tensor, targets: Tensor) -> Tensor:
         hard = targets.argmax(1) if targets.is_floating_point() else targets
-        return (outputs.detach().argmax(1) == hard).sum().to(torch.float64).reshape(1)
+        return (outputs.detach().argmax(1) == hard).sum()
 
     def train_values(self, counts: list[float], seen: int) -> dict[str, float]:
         return {"acc": counts[0] / max(seen, 1)}
