@@ -4,14 +4,19 @@
 - :func:`build_scheduler`: the lr schedules, torch's schedulers stepped per iteration.
 - :func:`save_checkpoint`, :func:`load_checkpoint`: checkpoints written atomically, read as data.
 - :class:`EpochMetrics`, :func:`read_metrics_csv`: a run's history.
-- :func:`load_trained`: a finished run's model and data, as ``cnnlab eval`` and ``predict`` use.
+- :func:`load_trained`: a finished run's model and data, as ``cnnlab eval`` and ``predict`` use;
+  :func:`evaluate`, :func:`predict_images`, :func:`ensemble`: what those commands compute.
 """
 
 from cnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from cnnlab.train.config import TrainConfig
+from cnnlab.train.ensemble import ensemble
 from cnnlab.train.errors import RunDirectoryError, TrainingDiverged, TrainingInterrupted
+from cnnlab.train.evaluate import evaluate
 from cnnlab.train.history import EpochMetrics, read_metrics_csv
+from cnnlab.train.prediction import predict_images
 from cnnlab.train.schedules import SCHEDULERS, build_scheduler
+from cnnlab.train.trained import load_trained
 from cnnlab.train.trainer import Trainer, train
 
 __all__ = [
@@ -23,7 +28,11 @@ __all__ = [
     "TrainingDiverged",
     "TrainingInterrupted",
     "build_scheduler",
+    "ensemble",
+    "evaluate",
     "load_checkpoint",
+    "load_trained",
+    "predict_images",
     "read_metrics_csv",
     "save_checkpoint",
     "train",
