@@ -151,6 +151,7 @@ def test_bad_input_is_one_line_and_exit_2(
             ([str(run), "--checkpoint", "middle"], "--checkpoint must be one of"),
             ([str(run), "--dataset", "scenes"], "not classification"),
             ([str(run), "--out", str(image)], "--out"),
+            ([str(other)], "was trained on ['a', 'b'"),  # its dataset no longer matches
         ],
         "predict": [
             ([str(tmp_path / "missing"), str(image)], "does not exist"),

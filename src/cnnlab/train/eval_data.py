@@ -70,8 +70,9 @@ def evaluation_data(run: TrainedRun, spec: str | None = None) -> DatasetBundle:
     """
     cfg = run.config
     if spec is None or spec == cfg.dataset:
-        return run.own_data()
-    kind, _ = parse_dataset_spec(spec)
+        # The run's own data; it is checked too: a folder may have changed since training.
+        return _as_the_run_saw_it(run.own_data(), run, cfg.dataset)
+    parse_dataset_spec(spec)
     height, width = run.preprocess.image_size
     if height != width:
         raise ValueError(
@@ -85,6 +86,12 @@ def evaluation_data(run: TrainedRun, spec: str | None = None) -> DatasetBundle:
         skip_bad_images=cfg.skip_bad_images,
         task=cfg.task,
     )
+    return _as_the_run_saw_it(data, run, spec)
+
+
+def _as_the_run_saw_it(data: DatasetBundle, run: TrainedRun, spec: str) -> DatasetBundle:
+    """``data`` checked against the run (classes, channels, size), its validation images
+    re-standardised to the run's statistics where its own differ."""
     if list(data.classes) != list(run.classes):
         raise ValueError(
             f"dataset {spec!r} has classes {list(data.classes)}, but the run {run.run_dir} was "
@@ -96,8 +103,13 @@ def evaluation_data(run: TrainedRun, spec: str | None = None) -> DatasetBundle:
             f"takes {run.preprocess.in_chans} channels"
         )
     if data.preprocess is None:
-        raise ValueError(f"dataset {kind!r} does not say how its images are preprocessed")
-    val = data.val
-    if data.preprocess != run.preprocess:
-        val = Restandardised(val, data.preprocess, run.preprocess)
+        raise ValueError(f"dataset {spec!r} does not say how its images are preprocessed")
+    if data.preprocess.image_size != run.preprocess.image_size:
+        raise ValueError(
+            f"dataset {spec!r} gives {data.preprocess.image_size} images, but the run "
+            f"{run.run_dir} takes {run.preprocess.image_size}"
+        )
+    if data.preprocess == run.preprocess:
+        return data
+    val = Restandardised(data.val, data.preprocess, run.preprocess)
     return replace(data, val=val, preprocess=run.preprocess)
