@@ -15,7 +15,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         help="best.pt (the best --monitor epoch, the default) or last.pt",
     )
     p.add_argument(
-        "--device", default="cpu", metavar="auto|cpu|cuda", help="where to run (default cpu)"
+        "--device",
+        default="auto",
+        metavar="auto|cpu|cuda",
+        help="where to run (default auto: CUDA when present, as cnnlab train)",
     )
 
 
