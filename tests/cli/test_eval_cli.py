@@ -159,6 +159,7 @@ def test_bad_input_is_one_line_and_exit_2(
             ([str(run), str(broken)], "cannot read image"),
             ([str(run), str(tmp_path / "nope.png")], "no such file"),
             ([str(run), str(image), "--top-k", "0"], "--top-k must be a positive integer"),
+            ([str(run), str(image), "--device", "tpu"], "--device must be one of"),
         ],
         "ensemble": [
             ([str(run)], "at least 2"),
