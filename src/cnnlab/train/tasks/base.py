@@ -5,7 +5,8 @@ the task to move the batch to the device, to compute the loss (and the outputs) 
 and to count the training scores on the device; per epoch it asks for a meter (from
 :mod:`cnnlab.metrics`) that validation fills, for the sums across processes, and for the scores.
 ``cnnlab eval`` and ``cnnlab predict`` ask it to turn the outputs of a dataset or of image files
-into a report. A new task (segmentation, multi-label, detection) is one subclass in one file of
+into a report (and files), ``cnnlab ensemble`` to turn outputs into probabilities and back, and
+both to restore what it fitted during training (:meth:`Task.load_state_dict`). A new task (segmentation, multi-label, detection) is one subclass in one file of
 this package; it names its scores, and ``--monitor`` and ``metrics.csv`` follow.
 """
 
