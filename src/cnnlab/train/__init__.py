@@ -5,6 +5,8 @@
 - :func:`distillation_loss`: Hinton et al.'s knowledge-distillation loss (``--teacher``).
 - :func:`save_checkpoint`, :func:`load_checkpoint`: checkpoints written atomically, read as data.
 - :class:`EpochMetrics`, :func:`read_metrics_csv`: a run's history.
+- :func:`load_trained`: a finished run's model and data, as ``cnnlab eval`` and ``predict`` use;
+  :func:`evaluate`, :func:`predict_images`, :func:`ensemble`: what those commands compute.
 
 Importing this package imports nothing heavy; each name loads its module on first use (PEP 562),
 so that ``cnnlab --help`` (which reads :class:`TrainConfig`'s defaults) does not import torch.
@@ -27,6 +29,10 @@ _EXPORTS = {
     "read_metrics_csv": "cnnlab.train.history",
     "SCHEDULERS": "cnnlab.train.schedules",
     "build_scheduler": "cnnlab.train.schedules",
+    "ensemble": "cnnlab.train.ensemble",
+    "evaluate": "cnnlab.train.evaluate",
+    "predict_images": "cnnlab.train.prediction",
+    "load_trained": "cnnlab.train.trained",
     "Trainer": "cnnlab.train.trainer",
     "train": "cnnlab.train.trainer",
 }
@@ -41,7 +47,11 @@ __all__ = [
     "TrainingInterrupted",
     "build_scheduler",
     "distillation_loss",
+    "ensemble",
+    "evaluate",
     "load_checkpoint",
+    "load_trained",
+    "predict_images",
     "read_metrics_csv",
     "save_checkpoint",
     "train",
@@ -51,9 +61,13 @@ if TYPE_CHECKING:
     from cnnlab.train.checkpoint import load_checkpoint, save_checkpoint
     from cnnlab.train.config import TrainConfig
     from cnnlab.train.distillation import distillation_loss
+    from cnnlab.train.ensemble import ensemble
     from cnnlab.train.errors import RunDirectoryError, TrainingDiverged, TrainingInterrupted
+    from cnnlab.train.evaluate import evaluate
     from cnnlab.train.history import EpochMetrics, read_metrics_csv
+    from cnnlab.train.prediction import predict_images
     from cnnlab.train.schedules import SCHEDULERS, build_scheduler
+    from cnnlab.train.trained import load_trained
     from cnnlab.train.trainer import Trainer, train
 
 

@@ -5,12 +5,14 @@ the task to move the batch to the device, to compute the loss (and the outputs) 
 and to count the training scores on the device; per epoch it asks for a meter (from
 :mod:`cnnlab.metrics`) that validation fills, for the sums across processes, and for the scores.
 ``cnnlab eval`` and ``cnnlab predict`` ask it to turn the outputs of a dataset or of image files
-into a report. A new task (segmentation, multi-label, detection) is one subclass in one file of
+into a report (and files), ``cnnlab ensemble`` to turn outputs into probabilities and back, and
+both to restore what it fitted during training (:meth:`Task.load_state_dict`). A new task (segmentation, multi-label, detection) is one subclass in one file of
 this package; it names its scores, and ``--monitor`` and ``metrics.csv`` follow.
 """
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -171,3 +173,53 @@ class Task(ABC):
     @abstractmethod
     def predict(self, outputs: Tensor, class_names: list[str], top_k: int) -> list[dict[str, Any]]:
         """One JSON-ready result per image for ``cnnlab predict``."""
+
+    def infer(self, model: nn.Module, images: Tensor) -> Any:
+        """The model's outputs for a batch of preprocessed image files (``cnnlab predict``),
+        on the CPU, in the form :meth:`predict` takes. Default: ``model(images)`` in float32.
+
+        Shape:
+            images: (N, C, H, W), the run's validation preprocessing applied.
+        """
+        return model(images).float().cpu()
+
+    def predict_table(self, names: list[str], results: list[dict[str, Any]]) -> list[str]:
+        """``cnnlab predict --format table``: lines of text for the results of :meth:`predict`
+        (``names``: the image files). Default: one line per image, its result as JSON."""
+        width = max(len(n) for n in names)
+        return [
+            f"{n:<{width}}  {json.dumps(r, sort_keys=True)}"
+            for n, r in zip(names, results, strict=True)
+        ]
+
+    def prediction_files(
+        self, outputs: Any, paths: list[Path], class_names: list[str]
+    ) -> dict[str, Callable[[Path], None]]:
+        """Files ``cnnlab predict --out DIR`` writes besides ``predictions.json`` (file name ->
+        function writing it, given its path): masks, drawn boxes. Default: none."""
+        return {}
+
+    # ------------------------------------------------------------------ ensembles
+    def probabilities(self, outputs: Tensor) -> Tensor:
+        """The outputs as probabilities that ``cnnlab ensemble`` averages over members.
+
+        Raises:
+            ValueError: the task's outputs cannot be averaged (default).
+        """
+        raise ValueError(f"cnnlab ensemble averages probabilities; task {self.name!r} has none")
+
+    def from_probabilities(self, probs: Tensor) -> Tensor:
+        """Outputs (as :meth:`report` takes them) whose :meth:`probabilities` are ``probs``."""
+        raise ValueError(f"cnnlab ensemble averages probabilities; task {self.name!r} has none")
+
+    # ------------------------------------------------------------------ fitted state
+    def state_dict(self) -> dict[str, Any]:
+        """What the task fitted during training and eval/predict need (e.g. multi-label
+        per-class thresholds): plain values and tensors, saved in checkpoints as ``"task"``.
+        Default: nothing."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` (``cnnlab eval`` and ``predict`` call it with the
+        checkpoint's ``"task"``, ``{}`` when absent). Default: nothing to restore."""
+        return None

@@ -136,3 +136,36 @@ class Classification(Task):
             }
             for v, ix in zip(values, indices, strict=True)
         ]
+
+    def predict_table(self, names: list[str], results: list[dict[str, Any]]) -> list[str]:
+        """One line per (image, rank): the file, the rank, the class and its probability."""
+        width = max([len("image"), *(len(n) for n in names)])
+        cls_width = max([len("class"), *(len(t["class"]) for r in results for t in r["top"])])
+        lines = [f"{'image':<{width}}  rank  {'class':<{cls_width}}  probability"]
+        for name, result in zip(names, results, strict=True):
+            for rank, top in enumerate(result["top"], start=1):
+                shown = name if rank == 1 else ""
+                lines.append(
+                    f"{shown:<{width}}  {rank:>4}  {top['class']:<{cls_width}}  "
+                    f"{top['probability']:11.4f}"
+                )
+        return lines
+
+    # ------------------------------------------------------------------ ensembles
+    def probabilities(self, outputs: Tensor) -> Tensor:
+        """The softmax of the logits, in float64.
+
+        Shape:
+            (N, C) -> (N, C)
+        """
+        return torch.softmax(outputs.double(), dim=1)
+
+    def from_probabilities(self, probs: Tensor) -> Tensor:
+        """``log(probs)`` (a zero probability at the smallest positive float, so that scores stay
+        finite): logits whose softmax is ``probs`` again (they sum to 1) and whose arg-max and
+        top-5 are those of ``probs``.
+
+        Shape:
+            (N, C) -> (N, C)
+        """
+        return probs.clamp_min(torch.finfo(probs.dtype).tiny).log()
