@@ -35,7 +35,11 @@ def _milestones(text: str) -> list[int]:
 _VALUES: dict[str, tuple[Any, str]] = {
     "model": (str, "registry name (default {model}); see `cnnlab models`"),
     "dataset": (str, "digits | imagefolder:PATH | mnist:PATH | cifar10:PATH (default {dataset})"),
-    "task": (str, "what the targets are (default {task})"),
+    "task": (
+        str,
+        "classification | segmentation | multilabel (default {task}); segmentation and "
+        "multilabel start from their recipe: scenes, a small U-Net or the digits CNN",
+    ),
     "epochs": (int, "total epochs (default {epochs})"),
     "batch_size": (int, "samples per step, all processes together (default {batch_size})"),
     "lr": (float, "learning rate (default {lr})"),
@@ -53,6 +57,15 @@ _VALUES: dict[str, tuple[Any, str]] = {
     "min_lr": (float, "cosine: the final lr (default 0)"),
     "plateau_patience": (int, "plateau: epochs without improvement before a drop (default 10)"),
     "label_smoothing": (float, "default 0"),
+    "augment": (
+        str,
+        "none | flip | crop | standard | autoaugment | randaugment | trivialaugment (default none)",
+    ),
+    "random_erasing": (float, "probability of random erasing per training image (default 0)"),
+    "pca_lighting": (float, "std of AlexNet's PCA lighting noise (default 0)"),
+    "elastic": (float, "segmentation: U-Net's elastic deformation, std in pixels (default 0)"),
+    "mixup": (float, "MixUp's Beta alpha, e.g. 0.2; the loss on soft targets (default 0)"),
+    "cutmix": (float, "CutMix's Beta alpha, e.g. 1.0 (default 0)"),
     "l1": (float, "L1 penalty LAMBDA * sum|w| on weights, not biases or norm layers"),
     "input_noise": (float, "add Gaussian noise of this std to training inputs"),
     "clip_grad_norm": (float, "clip the gradients' global L2 norm to this value"),
@@ -142,7 +155,9 @@ def run(args: argparse.Namespace) -> int:
             setattr(config, key, value)
     else:
         run_dir = None
-        config = TrainConfig(**given)
+        from cnnlab.train.recipes import recipe
+
+        config = recipe(given.get("task", "classification"), **given)
     if args.nproc_per_node is not None:
         from cnnlab.core.validate import positive_int
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnnlab.core.validate import InvalidArgument, non_negative_int, number, one_of, positive_int
+
+if TYPE_CHECKING:
+    from cnnlab.data.transforms import AugmentConfig
 
 DEVICES = ("auto", "cpu", "cuda")
 # Options that may change when a run is resumed; the others must match its checkpoint.
@@ -49,6 +52,11 @@ class TrainConfig:
     means "not used" or "the default that depends on other options", resolved when the run is
     set up, so that ``config.json`` records what was asked for.
 
+    Augmentation (``augment``, ``random_erasing``, ``pca_lighting``, ``elastic``) is
+    :class:`cnnlab.data.transforms.AugmentConfig`'s; ``mixup`` and ``cutmix`` are the Beta
+    parameters of MixUp and CutMix (0: off). ``cnnlab train --task NAME`` starts from the
+    task's recipe (:mod:`cnnlab.train.recipes`).
+
     Schedule options are in epochs (:func:`cnnlab.train.build_scheduler` converts them to
     iterations): ``step_size`` (default ``epochs // 3``), ``milestones`` (default half and
     three quarters of ``epochs``), ``gamma`` (default 0.1; 0.9 per epoch for ``exponential``),
@@ -71,6 +79,12 @@ class TrainConfig:
     min_lr: float = 0.0
     plateau_patience: int = 10
     label_smoothing: float = 0.0
+    augment: str = "none"
+    random_erasing: float = 0.0
+    pca_lighting: float = 0.0
+    elastic: float = 0.0
+    mixup: float = 0.0
+    cutmix: float = 0.0
     l1: float = 0.0
     input_noise: float = 0.0
     clip_grad_norm: float | None = None
@@ -127,6 +141,9 @@ class TrainConfig:
         self.label_smoothing = number(
             "label_smoothing", self.label_smoothing, minimum=0, maximum=1, exclusive_maximum=True
         )
+        self.augmentation()  # its own checks, naming the field
+        self.mixup = number("mixup", self.mixup, minimum=0)
+        self.cutmix = number("cutmix", self.cutmix, minimum=0)
         self.l1 = number("l1", self.l1, minimum=0)
         self.input_noise = number("input_noise", self.input_noise, minimum=0)
         if self.clip_grad_norm is not None:
@@ -166,6 +183,12 @@ class TrainConfig:
         ):
             _flag(name, getattr(self, name))
         return self
+
+    def augmentation(self) -> AugmentConfig:
+        """The training augmentation of :mod:`cnnlab.data.transforms` (checked)."""
+        from cnnlab.data.transforms import AugmentConfig
+
+        return AugmentConfig(self.augment, self.random_erasing, self.pca_lighting, self.elastic)
 
     @property
     def monitor_name(self) -> str:

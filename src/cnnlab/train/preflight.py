@@ -175,6 +175,8 @@ def load_data(config: TrainConfig) -> DatasetBundle:
             config.image_size,
             config.val_fraction,
             skip_bad_images=config.skip_bad_images,
+            task=config.task,
+            augment=config.augmentation(),
         )
     except (MemoryError, RuntimeError) as err:
         text = str(err)

@@ -231,7 +231,7 @@ def setup_run(
         scaler=torch.amp.GradScaler("cuda", enabled=cuda_amp),
         amp_dtype=torch.float16 if device.type == "cuda" else torch.bfloat16,
         ema=ema,
-        batch_transform=task.batch_transform(),
+        batch_transform=task.batch_transform(cfg.mixup, cfg.cutmix),
         l1_weights=penalised_weights(model) if cfg.l1 else [],
         monitor=Monitor(monitor_name, mode),
         early_stopping=early,

@@ -11,7 +11,8 @@ A checkpoint (``last.pt``, ``best.pt``) is a dict of tensors and plain values:
 - ``monitor`` (the best value of the monitored score and its epoch), ``early_stopping`` (its
   counters, or None), ``stopped_early``;
 - ``rng`` (every global generator of process 0) and, under torchrun, ``rng_ranks`` (every
-  process's), ``world_size``; ``config`` (the run's options, the truth when resuming).
+  process's), ``world_size``; ``config`` (the run's options, the truth when resuming);
+- ``task``: what the task learnt besides the weights (multi-label thresholds), or ``{}``.
 
 Restoring sets every one of them, so that a resumed run -- even one stopped mid-epoch, with a
 moving average, early stopping or MixUp drawing from the generators -- continues bit-identically
@@ -58,6 +59,7 @@ def capture(t: Trainer) -> dict[str, Any]:
         "rng": rngs[0],
         "world_size": t.dist.world,
         "config": asdict(t.config),
+        "task": t.task.state_dict(),
     }
     if t.dist.active:
         state["rng_ranks"] = rngs
@@ -106,6 +108,7 @@ def restore(t: Trainer, ckpt: dict[str, Any], path: Path) -> None:
         t.running = running
         _restore_monitor(t, ckpt)
         t.stopped_early = bool(ckpt.get("stopped_early", False))
+        t.task.load_state_dict(ckpt.get("task", {}))
         ranks = ckpt.get("rng_ranks")
         own = ranks[t.dist.rank] if ranks and len(ranks) == t.dist.world else ckpt["rng"]
         set_rng_state(own)

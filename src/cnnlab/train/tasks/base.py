@@ -64,6 +64,9 @@ class Task(ABC):
     train_scores: ClassVar[tuple[str, ...]] = ()
     default_monitor: ClassVar[str]
     model_task: ClassVar[str] = "classification"  # the registry task of the models it trains
+    # The task's default recipe: TrainConfig options that ``cnnlab train --task NAME`` uses
+    # unless given (cnnlab.train.recipes); empty: TrainConfig's own defaults.
+    recipe: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -171,3 +174,25 @@ class Task(ABC):
     @abstractmethod
     def predict(self, outputs: Tensor, class_names: list[str], top_k: int) -> list[dict[str, Any]]:
         """One JSON-ready result per image for ``cnnlab predict``."""
+
+    # ------------------------------------------------------------------ state and figures
+    def state_dict(self) -> dict[str, Any]:
+        """What the task learnt besides the weights (multi-label thresholds), saved in the
+        checkpoint under ``"task"``; plain values and tensors only."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take back :meth:`state_dict` (from a checkpoint's ``"task"``; ``{}`` when absent)."""
+        return None
+
+    def write_figures(self, model: nn.Module, run_dir: Path, device: torch.device) -> None:
+        """Write the task's per-epoch figures into ``run_dir`` beside ``curves.png`` (the
+        segmentation task's ``predictions.png``); nothing by default."""
+        return None
+
+    def prediction_files(
+        self, outputs: Tensor, names: list[str], class_names: list[str]
+    ) -> dict[str, Callable[[Path], None]]:
+        """Files of ``cnnlab predict`` besides its JSON (file name -> writer given its path),
+        one or more per image ``names[i]`` (segmentation: mask PNGs); none by default."""
+        return {}
