@@ -74,7 +74,7 @@ def test_multilabel_report_and_predict_use_the_saved_thresholds() -> None:
     assert m["per_class"]["owl"]["threshold"] == 0.7
     results = task.predict(logits, ["cat", "dog", "owl"], top_k=2)
     for result, row in zip(results, chosen, strict=True):
-        assert result["labels"] == [n for n, c in zip(["cat", "dog", "owl"], row) if c]
+        assert result["labels"] == [n for n, c in zip(["cat", "dog", "owl"], row, strict=True) if c]
         assert len(result["top"]) == 2
     with pytest.raises(ValueError, match="thresholds are for 2 classes, the data has 3"):
         task.load_state_dict({"thresholds": torch.zeros(2)})
