@@ -123,7 +123,8 @@ def test_registry_names_and_defaults() -> None:
     }
     assert expected <= set(list_models())
     deeplabs = {n for n in SECOND_WAVE if n.startswith("deeplab")}
-    assert set(list_models(task="segmentation")) == {"fcn32s", "fcn16s", "fcn8s", "unet", *deeplabs}
+    segmentation = {"fcn32s", "fcn16s", "fcn8s", "unet", "unet_small", *deeplabs}
+    assert set(list_models(task="segmentation")) == segmentation
     assert model_info("unet").default_input_size == (1, 572, 572)
     assert model_info("resnet50").default_input_size == (3, 224, 224)
     for name in ("inception_v3", "inception_v4", "inception_resnet_v2", "xception"):

@@ -33,14 +33,22 @@ def _milestones(text: str) -> list[int]:
 
 # Flags whose values are given as text and turned into a config field: name -> (type, help).
 _VALUES: dict[str, tuple[Any, str]] = {
-    "model": (str, "registry name (default: the dataset's, digits_cnn or lenet5 for mnist5k)"),
+    "model": (
+        str,
+        "registry name (default: the task's and the dataset's, e.g. digits_cnn, lenet5 for "
+        "mnist5k)",
+    ),
     "dataset": (
         str,
-        "digits | mnist5k | imagefolder:PATH | mnist:PATH | cifar10:PATH (default {dataset}); "
-        "mnist5k's defaults: lenet5, --weight-decay 5e-4, --scheduler cosine, "
-        "--label-smoothing 0.1, --epochs 10",
+        "digits | mnist5k | scenes | imagefolder:PATH | mnist:PATH | cifar10:PATH | "
+        "segfolder:PATH | multilabel:PATH (default {dataset}); mnist5k's defaults: lenet5, "
+        "--weight-decay 5e-4, --scheduler cosine, --label-smoothing 0.1, --epochs 10",
     ),
-    "task": (str, "what the targets are (default {task})"),
+    "task": (
+        str,
+        "classification | segmentation | multilabel (default {task}); segmentation and "
+        "multilabel start from their recipe: scenes, a small U-Net or the digits CNN",
+    ),
     "epochs": (int, "total epochs (default {epochs})"),
     "batch_size": (int, "samples per step, all processes together (default {batch_size})"),
     "lr": (float, "learning rate (default {lr})"),
@@ -64,6 +72,7 @@ _VALUES: dict[str, tuple[Any, str]] = {
     ),
     "random_erasing": (float, "probability of random erasing per training image (default 0)"),
     "pca_lighting": (float, "std of AlexNet's PCA lighting noise (default 0)"),
+    "elastic": (float, "segmentation: U-Net's elastic deformation, std in pixels (default 0)"),
     "mixup": (float, "MixUp's Beta alpha, e.g. 0.2; the loss on soft targets (default 0)"),
     "cutmix": (float, "CutMix's Beta alpha, e.g. 1.0 (default 0)"),
     "teacher": (str, "distil from this trained run (its best.pt): Hinton et al.'s soft targets"),
@@ -180,7 +189,9 @@ def run(args: argparse.Namespace) -> int:
             setattr(config, key, value)
     else:
         run_dir = None
-        config = TrainConfig.for_dataset(**given)  # the dataset's recipe under the flags
+        from cnnlab.train.recipes import recipe
+
+        config = recipe(given.get("task", "classification"), **given)
     if args.nproc_per_node is not None:
         from cnnlab.core.validate import positive_int
 

@@ -168,6 +168,19 @@ class MultilabelMeter:
             raise ValueError("no samples were stored: call update() first")
         return torch.cat(self._scores), torch.cat(self._targets)
 
+    @property
+    def count(self) -> int:
+        """The number of samples stored (read from shapes: no device synchronisation)."""
+        return sum(int(s.shape[0]) for s in self._scores)
+
+    def stacked(self) -> tuple[Tensor, Tensor]:
+        """Everything stored: ``(scores, targets)``, each ``(N, C)``.
+
+        Raises:
+            ValueError: nothing was stored.
+        """
+        return self._stacked()
+
     def compute(self, thresholds: Any = 0.5) -> dict[str, Any]:
         """:func:`multilabel_scores` of everything stored."""
         return multilabel_scores(*self._stacked(), thresholds)

@@ -69,11 +69,12 @@ class TrainConfig:
     :meth:`validate`. ``None`` (and ``monitor=""``) means "not used" or "the default that
     depends on other options", resolved when the run is set up.
 
-    Augmentation (``augment``, ``random_erasing``, ``pca_lighting``) is
+    Augmentation (``augment``, ``random_erasing``, ``pca_lighting``, ``elastic``) is
     :class:`cnnlab.data.transforms.AugmentConfig`'s; ``mixup`` and ``cutmix`` are the Beta
     parameters of MixUp and CutMix (0: off). ``teacher`` is a trained run's folder to distil
     from (:func:`cnnlab.train.distillation_loss` with ``distill_alpha`` and
-    ``distill_temperature``; empty: no teacher).
+    ``distill_temperature``; empty: no teacher). ``cnnlab train --task NAME`` starts from the
+    task's recipe (:mod:`cnnlab.train.recipes`), then the dataset's defaults.
 
     Schedule options are in epochs (:func:`cnnlab.train.build_scheduler` converts them to
     iterations): ``step_size`` (default ``epochs // 3``), ``milestones`` (default half and
@@ -100,6 +101,7 @@ class TrainConfig:
     augment: str = "none"
     random_erasing: float = 0.0
     pca_lighting: float = 0.0
+    elastic: float = 0.0
     mixup: float = 0.0
     cutmix: float = 0.0
     teacher: str = ""
@@ -218,7 +220,7 @@ class TrainConfig:
         """The training augmentation of :mod:`cnnlab.data.transforms` (checked)."""
         from cnnlab.data.transforms import AugmentConfig
 
-        return AugmentConfig(self.augment, self.random_erasing, self.pca_lighting)
+        return AugmentConfig(self.augment, self.random_erasing, self.pca_lighting, self.elastic)
 
     @property
     def monitor_name(self) -> str:

@@ -14,7 +14,8 @@ A checkpoint (``last.pt``, ``best.pt``) is a dict of tensors and plain values:
   process's) and ``running_ranks`` (every process's running sums), ``world_size``; ``config``
   (the run's options, the truth when resuming);
 - ``classes`` (the class names) and ``preprocess`` (the validation transform's size and
-  statistics, :class:`cnnlab.data.transforms.Preprocess`), what ``cnnlab predict`` needs.
+  statistics, :class:`cnnlab.data.transforms.Preprocess`), what ``cnnlab predict`` needs;
+- ``task``: what the task learnt besides the weights (multi-label thresholds), or ``{}``.
 
 Restoring sets every one of them, so that a resumed run -- even one stopped mid-epoch, with a
 moving average, early stopping or MixUp drawing from the generators -- continues bit-identically
@@ -62,6 +63,7 @@ def capture(t: Trainer) -> dict[str, Any]:
         "world_size": t.dist.world,
         "config": asdict(t.config),
         "classes": list(t.data.classes),
+        "task": t.task.state_dict(),
     }
     preprocess = getattr(t.data, "preprocess", None)
     if preprocess is not None:  # how an image file becomes an input: what predict applies
@@ -117,6 +119,7 @@ def restore(t: Trainer, ckpt: dict[str, Any], path: Path) -> None:
         t.running = running
         _restore_monitor(t, ckpt)
         t.stopped_early = bool(ckpt.get("stopped_early", False))
+        t.task.load_state_dict(ckpt.get("task", {}))
         ranks = ckpt.get("rng_ranks")
         own = ranks[t.dist.rank] if ranks and len(ranks) == t.dist.world else ckpt["rng"]
         set_rng_state(own)

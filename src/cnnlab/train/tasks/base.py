@@ -6,8 +6,9 @@ and to count the training scores on the device; per epoch it asks for a meter (f
 :mod:`cnnlab.metrics`) that validation fills, for the sums across processes, and for the scores.
 ``cnnlab eval`` and ``cnnlab predict`` ask it to turn the outputs of a dataset or of image files
 into a report (and files), ``cnnlab ensemble`` to turn outputs into probabilities and back, and
-both to restore what it fitted during training (:meth:`Task.load_state_dict`). A new task (segmentation, multi-label, detection) is one subclass in one file of
-this package; it names its scores, and ``--monitor`` and ``metrics.csv`` follow.
+both to restore what it fitted during training (:meth:`Task.load_state_dict`). A new task
+(segmentation, multi-label, detection) is one subclass in one file of this package; it names its
+scores, and ``--monitor`` and ``metrics.csv`` follow.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class Task(ABC):
     train_scores: ClassVar[tuple[str, ...]] = ()
     default_monitor: ClassVar[str]
     model_task: ClassVar[str] = "classification"  # the registry task of the models it trains
+    # The task's default recipe: TrainConfig options that ``cnnlab train --task NAME`` uses
+    # unless given (cnnlab.train.recipes); empty: TrainConfig's own defaults.
+    recipe: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -222,4 +226,9 @@ class Task(ABC):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` (``cnnlab eval`` and ``predict`` call it with the
         checkpoint's ``"task"``, ``{}`` when absent). Default: nothing to restore."""
+        return None
+
+    def write_figures(self, model: nn.Module, run_dir: Path, device: torch.device) -> None:
+        """Write the task's per-epoch figures into ``run_dir`` beside ``curves.png`` (the
+        segmentation task's ``predictions.png``); nothing by default."""
         return None
