@@ -147,13 +147,21 @@ class RegionProposalNetwork(nn.Module):
         objectness: Tensor,
         image_sizes: list[tuple[int, int]],
         num_anchors_per_level: list[int],
+        *,
+        nms_thresh: float | None = None,
+        post_nms_top_n: int | None = None,
     ) -> tuple[list[Tensor], list[Tensor]]:
         """Top-n per level, clip, drop tiny boxes, NMS per level, top-n per image.
+
+        ``nms_thresh`` and ``post_nms_top_n`` override the module's (1.0 and a large count show
+        the candidates before NMS).
 
         Shape:
             proposals: (N, A, 4), objectness: (N, A) -> N boxes (P_i, 4), N scores (P_i,)
         """
         num_images, device = proposals.shape[0], proposals.device
+        nms_thresh = self.nms_thresh if nms_thresh is None else nms_thresh
+        top_n = self.post_nms_top_n() if post_nms_top_n is None else post_nms_top_n
         objectness = objectness.detach()
         levels = (
             torch.cat(
@@ -183,14 +191,14 @@ class RegionProposalNetwork(nn.Module):
         ):
             boxes = ops.clip_boxes_to_image(boxes, size)
             if not has_values(boxes):  # shapes only: every candidate survives, up to the cap
-                final_boxes.append(boxes[: self.post_nms_top_n()])
-                final_scores.append(scores[: self.post_nms_top_n()])
+                final_boxes.append(boxes[:top_n])
+                final_scores.append(scores[:top_n])
                 continue
             keep = ops.remove_small_boxes(boxes, self.min_size)
             boxes, scores, lvl = boxes[keep], scores[keep], lvl[keep]
             keep = torch.where(scores >= self.score_thresh)[0]
             boxes, scores, lvl = boxes[keep], scores[keep], lvl[keep]
-            keep = batched_nms(boxes, scores, lvl, self.nms_thresh)[: self.post_nms_top_n()]
+            keep = batched_nms(boxes, scores, lvl, nms_thresh)[:top_n]
             final_boxes.append(boxes[keep])
             final_scores.append(scores[keep])
         return final_boxes, final_scores
