@@ -19,7 +19,7 @@ from cnnlab.cli.main import main
 from cnnlab.models import create_model
 from cnnlab.optim import OPTIMIZERS
 from cnnlab.train import load_checkpoint, save_checkpoint
-from cnnlab.train.metrics import read_metrics_csv
+from cnnlab.train.history import read_metrics_csv
 
 FAST = ["--epochs", "1", "--batch-size", "256", "--device", "cpu"]
 

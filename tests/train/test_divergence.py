@@ -98,8 +98,9 @@ def test_nan_loss_is_found_without_a_host_sync_per_iteration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every way a tensor's value reaches Python (what blocks on a GPU) is counted while a run
-    # trains one epoch of 23 iterations with plain SGD (whose step reads no values). Checks run
-    # at the progress refresh (disabled here by an infinite interval) and at the epoch's end.
+    # trains one epoch of 23 iterations with plain SGD (whose step reads no values); the
+    # progress refresh is disabled by an infinite interval. Between the end of the first
+    # iteration and the end of the last, nothing may be read; the checks come after.
     monkeypatch.setattr(Trainer, "refresh_seconds", math.inf, raising=False)
     calls = {"n": 0}
     for name in ("item", "tolist", "__bool__", "__float__", "__int__"):
@@ -110,12 +111,17 @@ def test_nan_loss_is_found_without_a_host_sync_per_iteration(
             return _f(self, *a, **k)
 
         monkeypatch.setattr(torch.Tensor, name, counted)
+    at: dict[int, int] = {}
+
+    def record(trainer: Trainer, epoch: int, step: int) -> None:
+        at[step] = calls["n"]
+
     cfg = _cfg(tmp_path, "run", batch_size=64, epochs=1, optimizer="sgd", lr=0.05)
-    trainer = Trainer(cfg, console=_quiet())
-    calls["n"] = 0
+    trainer = Trainer(cfg, console=_quiet(), on_iteration=record)
     trainer.fit()
     assert trainer.accounting.iterations_per_epoch == 23
-    assert calls["n"] <= 6, calls
+    assert sorted(at) == list(range(1, 24))
+    assert at[23] - at[1] == 0, at
 
 
 def test_nan_loss_names_the_iteration_and_the_value(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from rich.console import Console
 import cnnlab.core.files
 import cnnlab.train
 import cnnlab.train.preflight
-import cnnlab.train.trainer
+import cnnlab.train.setup
 from cnnlab.core.validate import InvalidArgument
 from cnnlab.train import TrainConfig, Trainer, load_checkpoint
 
@@ -54,7 +54,7 @@ def test_default_run_folders_of_the_same_second_differ(
 ) -> None:
     # Two runs started in the same second (the clock is frozen) get two folders.
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cnnlab.train.trainer, "default_run_dir", lambda c: Path("runs") / "same")
+    monkeypatch.setattr(cnnlab.train.setup, "default_run_dir", lambda c: Path("runs") / "same")
     first = Trainer(_cfg(tmp_path, "", out=""), console=_quiet())
     second = Trainer(_cfg(tmp_path, "", out=""), console=_quiet())
     assert first.run_dir != second.run_dir
@@ -89,7 +89,7 @@ def test_bad_out_is_refused_before_data_or_model_load(
         raise AssertionError("data loaded before --out was checked")
 
     monkeypatch.setattr(cnnlab.train.preflight, "load_dataset", no_work)
-    monkeypatch.setattr(cnnlab.train.trainer, "create_model", no_work)
+    monkeypatch.setattr(cnnlab.train.setup, "create_model", no_work)
     for name, (out, message) in _bad_outs(tmp_path).items():
         with pytest.raises(InvalidArgument, match=message) as err:
             Trainer(_cfg(tmp_path, "", out=out), console=_quiet())

@@ -15,7 +15,7 @@ from cnnlab.train import (
     TrainingInterrupted,
     load_checkpoint,
 )
-from cnnlab.train.metrics import EpochMetrics, read_metrics_csv
+from cnnlab.train.history import EpochMetrics, read_metrics_csv
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
@@ -64,8 +64,7 @@ def test_run_directory_contents(tmp_path: Path) -> None:
     assert TrainConfig.load(run / "config.json").epochs == 2
     # Independent check of the reported validation accuracy: evaluate the saved weights.
     trainer = Trainer(TrainConfig.load(run / "config.json"), resume_from=run)
-    _, acc = trainer.evaluate()
-    assert acc == pytest.approx(rows[-1].val_acc)
+    assert trainer.evaluate()["val_acc"] == pytest.approx(rows[-1].val_acc)
 
 
 def test_resume_is_bit_identical(tmp_path: Path) -> None:
@@ -129,9 +128,10 @@ def test_refuses_to_overwrite_a_run(tmp_path: Path) -> None:
 
 
 def test_metrics_roundtrip(tmp_path: Path) -> None:
-    from cnnlab.train.metrics import write_metrics_csv
+    from cnnlab.train.history import write_metrics_csv
 
-    rows = [EpochMetrics(1, 0.5, 0.8, 0.6, 0.75, 0.001, 1.5)]
+    values = {"train_loss": 0.5, "train_acc": 0.8, "val_loss": 0.6, "val_acc": 0.75}
+    rows = [EpochMetrics(1, values, 0.001, 1.5), EpochMetrics(2, values, 1e-4, 2.25)]
     write_metrics_csv(tmp_path / "m.csv", rows)
     assert read_metrics_csv(tmp_path / "m.csv") == rows
 
@@ -152,7 +152,7 @@ def test_curves_use_the_object_oriented_figure_api(
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from cnnlab.train.metrics import plot_curves
+    from cnnlab.train.curves import plot_curves
 
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("global matplotlib state used")
@@ -160,6 +160,11 @@ def test_curves_use_the_object_oriented_figure_api(
     monkeypatch.setattr(matplotlib, "use", forbidden)
     monkeypatch.setattr(plt, "subplots", forbidden)
     monkeypatch.setattr(plt, "figure", forbidden)
-    rows = [EpochMetrics(e, 1.0 / e, 0.5, 1.2 / e, 0.6, 1e-3, 1.0) for e in (1, 2, 3)]
+    rows = [
+        EpochMetrics(
+            e, {"train_loss": 1 / e, "train_acc": 0.5, "val_loss": 1.2 / e, "val_acc": 0.6}, 1e-3, 1
+        )
+        for e in (1, 2, 3)
+    ]
     plot_curves(tmp_path / "curves.png", rows, title="t")
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

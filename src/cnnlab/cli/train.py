@@ -1,85 +1,129 @@
-"""Train a classifier from the model registry (the embedded digits dataset by default).
+"""Train a model from the registry (a classifier on the embedded digits by default).
 
 Writes config.json, metrics.csv, last.pt, best.pt and curves.png into the run directory.
-Ctrl-C or SIGTERM saves last.pt at the current iteration and prints how to resume (exit 130 or
-143); --resume RUN_DIR --epochs E continues to E total epochs with the run's own configuration.
-A loss, validation loss or weight that turns NaN or infinite stops the run without saving it.
+Schedules are stepped every iteration (--scheduler, --warmup-epochs; options in epochs);
+best.pt and --early-stopping follow --monitor. Ctrl-C or SIGTERM saves last.pt at the current
+iteration and prints how to resume (exit 130 or 143); --resume RUN_DIR --epochs E continues to E
+total epochs with the run's own configuration. A loss, validation loss or weight that turns NaN
+or infinite stops the run without saving it. --nproc-per-node N runs N processes with PyTorch's
+DistributedDataParallel (torchrun); `torchrun ... -m cnnlab train` works too.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from dataclasses import fields
+from typing import Any
 
 NAME = "train"
-HELP = "train a classifier (digits by default); resumable, with metrics and plots"
+HELP = "train a model (digits by default): schedules, regularisation, resumable, DDP"
+
+
+def _milestones(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected epochs separated by commas (30,60), got {text!r}"
+        ) from None
+
+
+# Flags whose values are given as text and turned into a config field: name -> (type, help).
+_VALUES: dict[str, tuple[Any, str]] = {
+    "model": (str, "registry name (default {model}); see `cnnlab models`"),
+    "dataset": (str, "digits | imagefolder:PATH | mnist:PATH | cifar10:PATH (default {dataset})"),
+    "task": (str, "what the targets are (default {task})"),
+    "epochs": (int, "total epochs (default {epochs})"),
+    "batch_size": (int, "samples per step, all processes together (default {batch_size})"),
+    "lr": (float, "learning rate (default {lr})"),
+    "optimizer": (str, "one of the notes' twelve (default {optimizer})"),
+    "weight_decay": (float, "L2 penalty, the optimizer's weight_decay (default 0)"),
+    "scheduler": (
+        str,
+        "none | step | multistep | cosine | exponential | onecycle | plateau, stepped every "
+        "iteration (plateau: every epoch, on --monitor) (default none)",
+    ),
+    "warmup_epochs": (int, "linear warmup from 1%% of --lr over these epochs (default 0)"),
+    "step_size": (int, "step: epochs between drops (default a third of the run)"),
+    "milestones": (_milestones, "multistep: epochs of the drops, e.g. 30,60"),
+    "gamma": (float, "step/multistep/plateau factor (0.1); exponential: per epoch (0.9)"),
+    "min_lr": (float, "cosine: the final lr (default 0)"),
+    "plateau_patience": (int, "plateau: epochs without improvement before a drop (default 10)"),
+    "label_smoothing": (float, "default 0"),
+    "l1": (float, "L1 penalty LAMBDA * sum|w| on weights, not biases or norm layers"),
+    "input_noise": (float, "add Gaussian noise of this std to training inputs"),
+    "clip_grad_norm": (float, "clip the gradients' global L2 norm to this value"),
+    "ema": (
+        float,
+        "keep an exponential moving average of the weights with this decay, e.g. "
+        "0.999; validation, best.pt and eval use it",
+    ),
+    "monitor": (str, "val_acc (default) | val_loss: what best.pt and early stopping follow"),
+    "early_stopping": (int, "stop after PATIENCE epochs without improvement of --monitor"),
+    "min_delta": (float, "early stopping: the smallest change that counts (default 0)"),
+    "image_size": (int, "resize images to N x N"),
+    "val_fraction": (float, "validation share where the dataset has no split (default 0.2)"),
+    "seed": (int, "default {seed}"),
+    "out": (str, "run directory (default runs/MODEL-DATASET-TIME)"),
+    "device": (str, "auto (CUDA if available) | cpu | cuda"),
+    "workers": (int, "DataLoader worker processes (default 0)"),
+}
+_METAVARS = {"early_stopping": "PATIENCE", "ema": "DECAY", "out": "RUN_DIR", "l1": "LAMBDA"}
+_FLAGS = {
+    "drop_last": "drop the last incomplete batch of each epoch",
+    "skip_bad_images": "leave out image files that cannot be decoded (counted) instead of stopping",
+    "amp": "mixed precision: float16 autocast + GradScaler on CUDA, bfloat16 autocast on the CPU",
+    "channels_last": "channels-last memory format for the model and its inputs",
+    "compile": "torch.compile the model",
+    "sync_bn": "SyncBatchNorm across processes (CUDA only)",
+    "tensorboard": "also write TensorBoard event files into the run directory",
+}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from cnnlab.train.config import DEVICES, SCHEDULERS, TrainConfig
+    from cnnlab.train.config import TrainConfig
 
-    d = TrainConfig()
+    d = vars(TrainConfig())
     S = argparse.SUPPRESS
+    for name, (kind, text) in _VALUES.items():
+        flag = "--" + name.replace("_", "-")
+        metavar = _METAVARS.get(name)
+        p.add_argument(flag, type=kind, default=S, metavar=metavar, help=text.format(**d))
+    for name, text in _FLAGS.items():
+        p.add_argument("--" + name.replace("_", "-"), action="store_true", default=S, help=text)
     p.add_argument(
-        "--model", default=S, help=f"registry name (default {d.model}); see `cnnlab models`"
+        "--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last.pt"
     )
     p.add_argument(
-        "--dataset",
-        default=S,
-        help=f"digits | imagefolder:PATH | mnist:PATH | cifar10:PATH (default {d.dataset})",
-    )
-    p.add_argument("--epochs", type=int, default=S, help=f"total epochs (default {d.epochs})")
-    p.add_argument("--batch-size", type=int, default=S, help=f"default {d.batch_size}")
-    p.add_argument("--lr", type=float, default=S, help=f"learning rate (default {d.lr})")
-    p.add_argument(
-        "--optimizer", default=S, help=f"one of the notes' twelve (default {d.optimizer})"
-    )
-    p.add_argument("--weight-decay", type=float, default=S, help="L2 penalty (default 0)")
-    p.add_argument(
-        "--scheduler", choices=SCHEDULERS, default=S, help="lr schedule per epoch (default none)"
-    )
-    p.add_argument("--label-smoothing", type=float, default=S, help="default 0")
-    p.add_argument("--image-size", type=int, default=S, help="resize images to N x N")
-    p.add_argument(
-        "--val-fraction",
-        type=float,
-        default=S,
-        help="validation share where the dataset has no split (default 0.2)",
-    )
-    p.add_argument(
-        "--drop-last",
-        action="store_true",
-        default=S,
-        help="drop the last incomplete batch of each epoch",
-    )
-    p.add_argument(
-        "--skip-bad-images",
-        action="store_true",
-        default=S,
-        help="leave out image files that cannot be decoded (counted) instead of stopping",
-    )
-    p.add_argument("--seed", type=int, default=S, help=f"default {d.seed}")
-    p.add_argument(
-        "--out",
-        metavar="RUN_DIR",
-        default=S,
-        help="run directory (default runs/MODEL-DATASET-TIME)",
-    )
-    p.add_argument("--device", choices=DEVICES, default=S, help="default auto (CUDA if available)")
-    p.add_argument("--amp", action="store_true", default=S, help="float16 autocast (CUDA)")
-    p.add_argument("--workers", type=int, default=S, help="DataLoader worker processes (default 0)")
-    p.add_argument(
-        "--resume",
-        metavar="RUN_DIR",
+        "--nproc-per-node",
+        type=int,
         default=None,
-        help="continue the run in RUN_DIR from its last.pt",
+        metavar="N",
+        help="run N processes with DistributedDataParallel (torchrun; gloo on the CPU, NCCL on "
+        "CUDA); each step still sees --batch-size samples in all",
     )
+
+
+def _worker_args(args: argparse.Namespace, given: dict[str, Any]) -> list[str]:
+    """The command line of each process the launcher starts (everything but the launcher's)."""
+    out: list[str] = []
+    for name, value in given.items():
+        flag = "--" + name.replace("_", "-")
+        if name in _FLAGS:
+            out.append(flag)
+        elif isinstance(value, list):
+            out += [flag, ",".join(str(v) for v in value)]
+        else:
+            out += [flag, str(value)]
+    if args.resume is not None:
+        out += ["--resume", args.resume]
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
-    from cnnlab.train import RunDirectoryError, Trainer, TrainingDiverged, TrainingInterrupted
     from cnnlab.train.config import RESUMABLE, TrainConfig
     from cnnlab.train.resume import existing_run_dir
 
@@ -90,25 +134,55 @@ def run(args: argparse.Namespace) -> int:
         if extra:
             flags = ", ".join("--" + k.replace("_", "-") for k in extra)
             raise ValueError(
-                f"--resume continues with the run's own config; only --epochs, "
-                f"--device and --workers may be given, not {flags}"
+                f"--resume continues with the run's own config; only "
+                f"{', '.join('--' + k for k in RESUMABLE)} may be given, not {flags}"
             )
         config = TrainConfig.load(run_dir / "config.json")
         for key, value in given.items():
             setattr(config, key, value)
-        trainer = Trainer(config, resume_from=run_dir)
     else:
-        trainer = Trainer(TrainConfig(**given))
+        run_dir = None
+        config = TrainConfig(**given)
+    if args.nproc_per_node is not None:
+        from cnnlab.core.validate import positive_int
+
+        n = positive_int("nproc_per_node", args.nproc_per_node)
+        if n > 1:
+            return _launch(n, config, run_dir, _worker_args(args, given))
+    return _train(config, run_dir)
+
+
+def _launch(n: int, config: Any, run_dir: Any, worker_args: list[str]) -> int:
+    from cnnlab.train.launch import launch
+    from cnnlab.train.preflight import check_run
+
+    check_run(config, resume_from=run_dir)  # bad input is one line here, before any process
+    return launch(n, worker_args)
+
+
+def _train(config: Any, run_dir: Any) -> int:
+    from cnnlab.train import RunDirectoryError, Trainer, TrainingDiverged, TrainingInterrupted
+
+    main = os.environ.get("RANK", "0") == "0"  # under torchrun, process 0 alone says things
+    try:
+        trainer = Trainer(config, resume_from=run_dir)
+    except ValueError:
+        if main:
+            raise
+        return 2
     try:
         trainer.fit()
     except TrainingInterrupted as stop:
-        print(f"cnnlab train: {stop}", file=sys.stderr)
+        if main:
+            print(f"cnnlab train: {stop}", file=sys.stderr)
         return 128 + (stop.signum or signal.SIGINT)
     except (TrainingDiverged, RunDirectoryError) as err:
-        print(f"cnnlab train: error: {err}", file=sys.stderr)
+        if main:
+            print(f"cnnlab train: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as err:  # a second Ctrl-C or SIGTERM: stopped at once
         signum = getattr(err, "signum", signal.SIGINT)
-        print(f"cnnlab train: interrupted before saving; {trainer.on_disk()}", file=sys.stderr)
+        if main:
+            print(f"cnnlab train: interrupted before saving; {trainer.on_disk()}", file=sys.stderr)
         return 128 + signum
     return 0

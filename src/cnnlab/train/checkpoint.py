@@ -19,7 +19,10 @@ import torch
 
 from cnnlab.core.files import atomic_write
 
-FORMAT = "cnnlab.train/1"
+FORMAT = "cnnlab.train/2"
+# Formats this version reads: /1 kept NumPy's RNG state as an array and stepped its schedules per
+# epoch; /2 steps them per iteration and keeps the monitor, EMA and early-stopping states.
+FORMATS = ("cnnlab.train/1", FORMAT)
 
 # What unpickling NumPy's RNG key array needs: the rebuild function (found through an array's
 # own __reduce__, so that no private NumPy path is spelled here), the array type, the dtype type
@@ -80,7 +83,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     ) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"checkpoint {str(path)!r} is corrupt or unreadable: {first}") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    if not isinstance(state, dict) or state.get("format") not in FORMATS:
         raise ValueError(
             f"{str(path)!r} is not a cnnlab training checkpoint (expected format {FORMAT!r})"
         )

@@ -59,16 +59,24 @@ def load_weights_and_optimizer(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
     config: TrainConfig,
+    weights_key: str = "model",
 ) -> None:
-    """Load the model and optimizer states of ``ckpt`` (read from ``path``), or say why not."""
-    bad = first_non_finite(ckpt["model"]) if isinstance(ckpt["model"], dict) else None
+    """Load the model and optimizer states of ``ckpt`` (read from ``path``), or say why not.
+
+    ``weights_key`` names the trained weights: ``model``, or ``train_model`` when the run keeps
+    a moving average (``model`` then holds the average).
+    """
+    weights = ckpt.get(weights_key)
+    if weights is None:
+        raise ValueError(f"checkpoint {str(path)!r} lacks {weights_key!r}")
+    bad = first_non_finite(weights) if isinstance(weights, dict) else None
     if bad is not None:
         raise ValueError(
             f"checkpoint {str(path)!r}: weight {bad} is not finite; a diverged state cannot be "
             f"resumed"
         )
     try:
-        model.load_state_dict(ckpt["model"])
+        model.load_state_dict(weights)
         optimizer.load_state_dict(ckpt["optimizer"])
     except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as err:
         lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]

@@ -1,10 +1,9 @@
-"""Run state helpers: device choice, run folder name, RNG snapshots, the lr schedule."""
+"""Run state helpers: device choice, run folder name, RNG snapshots."""
 
 from __future__ import annotations
 
-import math
 import random
-from collections.abc import Callable
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab.data import parse_dataset_spec
 from cnnlab.train.config import TrainConfig
 
 
@@ -25,7 +23,8 @@ def resolve_device(name: str) -> torch.device:
 
 
 def default_run_dir(config: TrainConfig) -> Path:
-    kind, _ = parse_dataset_spec(config.dataset)
+    """``runs/MODEL-KIND-TIME`` (the dataset spec's kind, ``digits`` of ``digits``)."""
+    kind = re.sub(r"[^\w.-]+", "_", config.dataset.split(":", 1)[0]) or "data"
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{config.model}-{kind}-{stamp}"
 
@@ -58,13 +57,3 @@ def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate((version, tuple(internal), gauss))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def lr_factor(schedule: str, epochs: int) -> Callable[[int], float]:
-    """Learning-rate multiplier per finished epoch (a pure function, so resuming is exact)."""
-    if schedule == "cosine":
-        return lambda e: 0.5 * (1.0 + math.cos(math.pi * min(e, epochs) / epochs))
-    if schedule == "step":
-        step = max(epochs // 3, 1)
-        return lambda e: 0.1 ** (e // step)
-    return lambda e: 1.0
