@@ -16,6 +16,7 @@ Inputs are checked here (types, shapes, dtypes; box values on the CPU), so a bad
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -83,6 +84,9 @@ class Detector(nn.Module):
         backbone: image -> ordered dict of feature maps, with an ``out_channels`` attribute.
         transform: the detector's :class:`~cnnlab.detection.DetectionTransform`.
     """
+
+    # The keys of the loss dict that training mode returns, in order (set by each detector).
+    loss_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, backbone: nn.Module, transform: DetectionTransform) -> None:
         super().__init__()

@@ -18,6 +18,7 @@ its weights, the same detections (tested). torchvision pieces used as they are:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from torch import Tensor, nn
 
@@ -74,6 +75,13 @@ class FasterRCNN(Detector):
     Shape:
         see :mod:`cnnlab.detection.detector`.
     """
+
+    loss_names: ClassVar[tuple[str, ...]] = (
+        "loss_classifier",
+        "loss_box_reg",
+        "loss_objectness",
+        "loss_rpn_box_reg",
+    )
 
     def __init__(
         self,

@@ -18,6 +18,7 @@ with its weights, the same detections (tested). torchvision pieces used as they 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -146,6 +147,8 @@ class RetinaNet(Detector):
     Shape:
         see :mod:`cnnlab.detection.detector`.
     """
+
+    loss_names: ClassVar[tuple[str, ...]] = ("classification", "bbox_regression")
 
     def __init__(
         self,

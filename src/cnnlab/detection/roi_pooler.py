@@ -30,7 +30,7 @@ from cnnlab.detection.roi import roi_align
 def _scale(feature: Tensor, image_size: tuple[int, int]) -> float:
     """The feature map's size over the image's (first axis), rounded to a power of two."""
     approx = float(feature.shape[-2]) / float(image_size[0])
-    return 2 ** float(torch.tensor(approx).log2().round())
+    return 2 ** float(torch.tensor(approx, device="cpu").log2().round())  # also under meta
 
 
 def fpn_levels(

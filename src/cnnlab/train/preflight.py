@@ -175,6 +175,7 @@ def load_data(config: TrainConfig) -> DatasetBundle:
             config.image_size,
             config.val_fraction,
             skip_bad_images=config.skip_bad_images,
+            task=config.task,
         )
     except (MemoryError, RuntimeError) as err:
         text = str(err)

@@ -379,6 +379,7 @@ class Trainer:
         with self._writing(self.run_dir / "curves.png", where):
             title = f"{self.config.model} on {self.data.name}"
             plot_curves(self.run_dir / "curves.png", self.history, title=title)
+            self.task.write_figures(self.eval_model, self.run_dir, self.device)
         if board is not None:
             with self._writing(self.run_dir, where):
                 board.add(self.history[-1])

@@ -64,6 +64,9 @@ class Task(ABC):
     train_scores: ClassVar[tuple[str, ...]] = ()
     default_monitor: ClassVar[str]
     model_task: ClassVar[str] = "classification"  # the registry task of the models it trains
+    # The task's default recipe: TrainConfig options that ``cnnlab train --task NAME`` uses
+    # unless given (cnnlab.train.recipes); empty: TrainConfig's own defaults.
+    recipe: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -171,3 +174,14 @@ class Task(ABC):
     @abstractmethod
     def predict(self, outputs: Tensor, class_names: list[str], top_k: int) -> list[dict[str, Any]]:
         """One JSON-ready result per image for ``cnnlab predict``."""
+
+    # ------------------------------------------------------------------ state and figures
+    def bind(self, model: nn.Module) -> None:  # noqa: B027 (optional hook)
+        """Meet the model the run trains, once, before any batch (detection reads the names of
+        its loss terms, which become ``train_<term>`` columns); nothing by default."""
+
+    def write_figures(  # noqa: B027 (optional hook)
+        self, model: nn.Module, run_dir: Path, device: torch.device
+    ) -> None:
+        """Write the task's per-epoch figures into ``run_dir`` beside ``curves.png`` (the
+        segmentation task's ``predictions.png``); nothing by default."""
