@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 import torch
@@ -20,6 +20,37 @@ def _random_boxes(
     return torch.cat([xy, xy + wh], dim=1)
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """One intra-op thread (restored afterwards): the suite shares 2 cores with other work, and
+    the detectors' many small ops wait for a busy core with two."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def random_boxes() -> BoxMaker:
     return _random_boxes
+
+
+@pytest.fixture
+def macs() -> Callable[[torch.nn.Module, tuple[int, int, int]], int]:
+    """Conv and linear multiply-adds of a module for one (C, H, W) input, counted by fvcore."""
+
+    def count(model: torch.nn.Module, size: tuple[int, int, int]) -> int:
+        import warnings
+
+        model.eval()
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # fvcore's import and tracing warn about torch.jit
+            from fvcore.nn import FlopCountAnalysis
+
+            analysis = FlopCountAnalysis(model, torch.zeros(1, *size))
+            analysis.unsupported_ops_warnings(False)
+            analysis.uncalled_modules_warnings(False)
+            by_op = analysis.by_operator()
+        return int(sum(v for k, v in by_op.items() if k in ("conv", "linear", "addmm")))
+
+    return count

@@ -35,7 +35,7 @@ def test_list_models_pattern_and_task() -> None:
     assert list_models("no-such-model*") == []
     assert "digits_cnn" in list_models(task="classification")
     with pytest.raises(ValueError, match="task must be one of"):
-        list_models(task="detection")
+        list_models(task="captioning")
 
 
 def test_create_model_passes_classes_and_channels() -> None:

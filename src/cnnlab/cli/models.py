@@ -18,7 +18,7 @@ COLUMNS = ("name", "family", "task", "input_size", "params", "macs")
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("pattern", nargs="?", default=None, metavar="PATTERN", help="e.g. 'resnet*'")
-    p.add_argument("--task", default=None, help="classification or segmentation")
+    p.add_argument("--task", default=None, help="classification, segmentation or detection")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format")
 
 

@@ -41,13 +41,13 @@ _VALUES: dict[str, tuple[Any, str]] = {
     "dataset": (
         str,
         "digits | mnist5k | scenes | imagefolder:PATH | mnist:PATH | cifar10:PATH | "
-        "segfolder:PATH | multilabel:PATH (default {dataset}); mnist5k's defaults: lenet5, "
-        "--weight-decay 5e-4, --scheduler cosine, --label-smoothing 0.1, --epochs 10",
+        "segfolder:PATH | multilabel:PATH | coco:PATH (default {dataset}); mnist5k's defaults: "
+        "lenet5, --weight-decay 5e-4, --scheduler cosine, --label-smoothing 0.1, --epochs 10",
     ),
     "task": (
         str,
-        "classification | segmentation | multilabel (default {task}); segmentation and "
-        "multilabel start from their recipe: scenes, a small U-Net or the digits CNN",
+        "classification | segmentation | multilabel | detection (default {task}); the other "
+        "tasks start from their recipe on the digit scenes (see docs/training.md)",
     ),
     "epochs": (int, "total epochs (default {epochs})"),
     "batch_size": (int, "samples per step, all processes together (default {batch_size})"),

@@ -16,6 +16,8 @@
 * ``segfolder:PATH``: ``images/`` and ``masks/`` of the same stems (:mod:`cnnlab.data.segfolder`).
 * ``multilabel:PATH``: images listed with their labels in ``PATH/labels.csv``
   (:mod:`cnnlab.data.multilabel`).
+* ``coco:PATH``: boxes of ``PATH/annotations.json`` (COCO format) on ``PATH/images/``, for
+  ``detection`` (:mod:`cnnlab.data.coco`).
 
 Each kind says which tasks it serves (its targets) and, where it has one, the model ``cnnlab
 train`` uses by default.
@@ -34,6 +36,7 @@ from cnnlab.core.names import unknown_name_message
 from cnnlab.core.validate import number, one_of, positive_int
 from cnnlab.data.arrays import ARRAY_SOURCES
 from cnnlab.data.bundle import TASKS, DatasetBundle, LoadOptions
+from cnnlab.data.coco import load_coco
 from cnnlab.data.folders import load_imagefolder
 from cnnlab.data.in_memory import in_memory_loader
 from cnnlab.data.multilabel import load_multilabel
@@ -74,6 +77,7 @@ DATASET_KINDS: dict[str, DatasetKind] = {
     "scenes": DatasetKind(load_scenes, False, ("segmentation", "multilabel", "detection")),
     "segfolder": DatasetKind(load_segfolder, True, ("segmentation",)),
     "multilabel": DatasetKind(load_multilabel, True, ("multilabel",)),
+    "coco": DatasetKind(load_coco, True, ("detection",)),
 }
 
 

@@ -24,6 +24,13 @@ from cnnlab.core import validate
 from cnnlab.core.validate import InvalidArgument
 
 
+def has_values(tensor: Tensor) -> bool:
+    """Whether ``tensor`` has values at all: meta tensors (``cnnlab summary``'s default trace)
+    have shapes only. Where a detector selects boxes by their values (thresholds, NMS), a
+    meta tensor keeps every candidate up to the step's cap instead: the cost of the bound."""
+    return not tensor.is_meta
+
+
 def values_checked(tensor: Tensor) -> bool:
     """Whether the values of ``tensor`` are checked: only on the CPU, where it is free."""
     return tensor.is_cpu and tensor.numel() > 0

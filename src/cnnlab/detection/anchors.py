@@ -8,7 +8,9 @@ Conventions follow torchvision's ``AnchorGenerator``: ratio = height / width, an
 ``s`` and ratio ``r`` has width ``s / sqrt(r)`` and height ``s * sqrt(r)`` (area ``s**2``), the
 anchors of position ``(i, j)`` are centred at ``(j * stride, i * stride)`` and the rows are
 ordered position-major (row by row), then ratio, then scale. One difference: torchvision rounds
-the base anchors to whole pixels, cnnlab does not, so areas are exactly ``s**2`` and ratios exact.
+the base anchors to whole pixels, cnnlab does not by default, so areas are exactly ``s**2`` and
+ratios exact; ``round_base=True`` rounds them as torchvision does (the detectors use it, so that
+their anchors, hence their detections, are torchvision's).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def make_anchors(
     scales: Sequence[float] = (128, 256, 512),
     ratios: Sequence[float] = (0.5, 1.0, 2.0),
     dtype: torch.dtype = torch.float32,
+    round_base: bool = False,
 ) -> Tensor:
     """All anchors of one feature map, in image pixels.
 
@@ -37,6 +40,8 @@ def make_anchors(
         scales: anchor sizes in pixels (square root of the area).
         ratios: aspect ratios height / width.
         dtype: floating dtype of the result.
+        round_base: round the anchors of one position to whole pixels (half to even) before
+            shifting them over the grid, as torchvision's ``AnchorGenerator``.
 
     Returns:
         ``(x1, y1, x2, y2)`` anchors; row ``(i * W + j) * A + r * len(scales) + s`` is the anchor
@@ -56,6 +61,8 @@ def make_anchors(
     ws = (scale_t[None, :] / h_ratio[:, None]).reshape(-1)
     hs = (scale_t[None, :] * h_ratio[:, None]).reshape(-1)
     base = torch.stack((-ws, -hs, ws, hs), dim=1) / 2
+    if round_base:
+        base = base.round()
     ys = torch.arange(height, dtype=torch.float64) * stride_y
     xs = torch.arange(width, dtype=torch.float64) * stride_x
     cy, cx = torch.meshgrid(ys, xs, indexing="ij")

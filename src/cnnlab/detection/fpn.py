@@ -168,6 +168,7 @@ def resnet_fpn_backbone(
     norm_layer: Callable[[int], nn.Module] = nn.BatchNorm2d,
     trainable_layers: int = 5,
     out_channels: int = 256,
+    in_chans: int = 3,
 ) -> BackboneWithFPN:
     """Multi-scale features of a registry ResNet through an FPN (torchvision's recipe).
 
@@ -181,6 +182,7 @@ def resnet_fpn_backbone(
         trainable_layers: how many stages from the top keep ``requires_grad`` (0-5; 5 trains
             the stem too).
         out_channels: channels of the pyramid.
+        in_chans: image channels (the stem's input).
 
     Returns:
         A :class:`BackboneWithFPN` whose forward returns an ordered dict ``{"0": P2, ...}``.
@@ -188,7 +190,8 @@ def resnet_fpn_backbone(
     Raises:
         ValueError: ``name`` is not a ResNet of the registry, or a bad option.
     """
-    model = create_model(name) if name in list_models() else None
+    in_chans = positive_int("in_chans", in_chans)
+    model = create_model(name, in_chans=in_chans) if name in list_models() else None
     if not isinstance(model, ResNet):
         model_info(name)  # unknown names: the registry's error with close matches
         resnets = [n for n in list_models() if model_info(n).family in RESNET_FAMILIES]

@@ -7,6 +7,7 @@ Mirrors timm: ``create_model(name, num_classes=..., in_chans=..., **kwargs)`` an
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,11 @@ from cnnlab.core.names import unknown_name_message
 
 F = TypeVar("F", bound=Callable[..., nn.Module])
 
-TASKS = ("classification", "segmentation")
+TASKS = ("classification", "segmentation", "detection")
+# Packages whose modules register models when imported: the zoo, and the detectors built on its
+# backbones (cnnlab.detection imports the zoo, so it is imported by name when the registry is
+# read).
+_PACKAGES = ("cnnlab.models", "cnnlab.detection")
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,7 @@ class ModelInfo:
         name: registry name, e.g. ``"resnet50"``.
         factory: callable returning the ``nn.Module``.
         family: architecture family, e.g. ``"resnet"`` (the module the factory lives in).
-        task: ``"classification"`` or ``"segmentation"``.
+        task: ``"classification"``, ``"segmentation"`` or ``"detection"``.
         default_input_size: (C, H, W) the model is usually run at.
         paper: citation of the paper the architecture comes from.
     """
@@ -75,8 +80,9 @@ def register_model(
 
 
 def _ensure_loaded() -> None:
-    # Importing the package imports every family module, which registers its models.
-    import cnnlab.models  # noqa: F401
+    # Importing a package imports every family module, which registers its models.
+    for package in _PACKAGES:
+        importlib.import_module(package)
 
 
 def list_models(pattern: str | None = None, *, task: str | None = None) -> list[str]:

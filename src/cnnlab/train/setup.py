@@ -196,6 +196,7 @@ def setup_run(
     task = get_task(cfg.task)(data, label_smoothing=cfg.label_smoothing)
     accounting = _check_batches(cfg, len(data.train), dist)
     model = create_model(cfg.model, num_classes=data.num_classes, in_chans=data.in_chans)
+    task.bind(model)
     if cfg.sync_bn and dist.active:
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     model = model.to(device)

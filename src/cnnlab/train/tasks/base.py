@@ -232,3 +232,7 @@ class Task(ABC):
         """Write the task's per-epoch figures into ``run_dir`` beside ``curves.png`` (the
         segmentation task's ``predictions.png``); nothing by default."""
         return None
+
+    def bind(self, model: nn.Module) -> None:  # noqa: B027 (optional hook)
+        """Meet the model the run trains, once, before any batch (detection reads the names of
+        its loss terms, which become ``train_<term>`` columns); nothing by default."""
