@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 import cnnlab.compress
-from cnnlab.train.losses import distillation_loss
+from cnnlab.train.distillation import distillation_loss
 
 
 def _logits(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -6,7 +6,7 @@
 * :func:`prune_unstructured` (magnitude masks as ``torch.nn.utils.prune.l1_unstructured``) and
   :func:`prune_channels` (structured: the layers really shrink), :func:`finetune`.
 * :func:`truncated_svd`, :func:`factorize_linear`, :func:`lowrank` -- low-rank linear layers.
-* :func:`distillation_loss` -- Hinton et al.'s loss (it lives in :mod:`cnnlab.train.losses`).
+* :func:`distillation_loss` -- Hinton et al.'s loss (it lives in :mod:`cnnlab.train.distillation`).
 * :func:`compress_run` -- ``cnnlab compress``: every method on a trained run, one table;
   :func:`load_compressed` reads a saved result back (``weights_only=True``).
 
@@ -31,7 +31,7 @@ from cnnlab.compress.quantize import (
 from cnnlab.compress.report import CompressionReport, Row
 from cnnlab.compress.run import TrainedRun, load_run
 from cnnlab.compress.storage import LoadedModel, load_compressed
-from cnnlab.train.losses import distillation_loss
+from cnnlab.train.distillation import distillation_loss
 
 __all__ = [
     "METHODS",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from cnnlab.core.validate import number
+from cnnlab.core.validate import InvalidArgument, number
 
 __all__ = ["distillation_loss", "soft_target_loss"]
 
@@ -55,9 +55,21 @@ def distillation_loss(
         student_logits, teacher_logits: (N, C); targets: (N,) or (N, C) -> ()
 
     Raises:
-        InvalidArgument: ``T`` not > 0 or ``alpha`` outside [0, 1].
+        InvalidArgument: ``T`` not > 0, ``alpha`` outside [0, 1], or shapes that do not fit.
     """
     T = number("T", T, minimum=0, exclusive_minimum=True)
     alpha = number("alpha", alpha, minimum=0, maximum=1)
+    if student_logits.ndim != 2 or student_logits.shape != teacher_logits.shape:
+        raise InvalidArgument(
+            "teacher_logits",
+            f"teacher_logits must have the student's shape (N, K), got "
+            f"{tuple(teacher_logits.shape)} and {tuple(student_logits.shape)}",
+        )
+    if targets.shape not in (student_logits.shape[:1], student_logits.shape):
+        raise InvalidArgument(
+            "targets",
+            f"targets must have shape ({student_logits.shape[0]},) (classes) or "
+            f"{tuple(student_logits.shape)} (probabilities), got {tuple(targets.shape)}",
+        )
     soft = soft_target_loss(student_logits, teacher_logits, T)
     return alpha * soft + (1 - alpha) * F.cross_entropy(student_logits, targets)
