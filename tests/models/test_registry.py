@@ -7,6 +7,7 @@ import torch
 
 import cnnlab
 from cnnlab.models import _registry, create_model, list_models, model_info, register_model
+from cnnlab.models.digits_cnn import DigitsCNN
 
 
 def test_reexported_from_package() -> None:
@@ -68,3 +69,17 @@ def test_digits_cnn_head_matches_forward() -> None:
     assert torch.equal(model(x), model.forward_head(model.forward_features(x)))
     # Global pooling makes the head size-independent: 28x28 MNIST-sized input works too.
     assert model(torch.randn(1, 1, 28, 28)).shape == (1, 10)
+
+
+def test_multilabel_cnn_takes_the_maximum_over_positions() -> None:
+    torch.manual_seed(0)
+    model = create_model("multilabel_cnn").eval()
+    x = torch.randn(2, 1, 32, 32)
+    with torch.no_grad():
+        feats = model.forward_features(x)
+        assert feats.shape == (2, 128, 4, 4)  # three stages: 32-64-128 channels, 32 -> 4
+        # By hand: the largest response of each channel anywhere, then the linear layer.
+        by_hand = feats.amax(dim=(2, 3)) @ model.fc.weight.T + model.fc.bias
+        torch.testing.assert_close(model(x), by_hand)
+    with pytest.raises(ValueError, match="global_pool must be one of"):
+        DigitsCNN(global_pool="min")

@@ -4,6 +4,7 @@ scores against scikit-learn on the saved model's outputs, thresholds, figures, e
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +29,22 @@ COLUMNS = {
     "segmentation": ["train_loss", "val_loss", "val_pixel_acc", "val_miou"],
     "multilabel": ["train_loss", "val_loss", "val_map", "val_f1_micro", "val_f1_macro"],
 }
-MODELS = {"segmentation": "unet_small", "multilabel": "digits_cnn"}
+MODELS = {task: recipe(task).model for task in ("segmentation", "multilabel")}
 AUGMENT = {
     "segmentation": AugmentConfig("crop", elastic=2.0),
     "multilabel": AugmentConfig("flip"),
 }
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread() -> Iterator[None]:
+    """One intra-op thread for these tiny trainings, restored afterwards (as tests/models'
+    conftest): on 2 cores shared with other processes, 2 OpenMP threads spin at every barrier
+    while the other waits for a core, and these tests ran several times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _quiet() -> Console:

@@ -4,7 +4,8 @@ Each task names its recipe (``Task.recipe``: :class:`~cnnlab.train.config.TrainC
 the dataset's defaults (:data:`cnnlab.train.config.DATASET_DEFAULTS`) apply under it and
 options given on the command line win. Classification's recipe is empty (TrainConfig's own
 defaults: the digits CNN on the embedded digits); segmentation's trains a small U-Net on the
-digit scenes, multi-label's the digits CNN on the same scenes' multi-hot targets.
+digit scenes, multi-label's the digits CNN with global max pooling (``multilabel_cnn``) on the
+same scenes' multi-hot targets.
 """
 
 from __future__ import annotations

@@ -60,12 +60,14 @@ class Multilabel(Task):
     scores: ClassVar[dict[str, str]] = {"map": "max", "f1_micro": "max", "f1_macro": "max"}
     default_monitor: ClassVar[str] = "val_map"
     model_task: ClassVar[str] = "classification"
-    # The digits CNN on 32x32 digit scenes; measured in docs/multilabel.md.
+    # The digits CNN with a third stage and global max pooling ("is the digit anywhere?") on
+    # 32x32 digit scenes; measured in docs/multilabel.md (digits_cnn's global average pooling
+    # reached a mAP of 0.77 in 8 epochs, this one 0.92 in 10).
     recipe: ClassVar[dict[str, Any]] = {
-        "model": "digits_cnn",
+        "model": "multilabel_cnn",
         "dataset": "scenes",
         "image_size": 32,
-        "epochs": 8,
+        "epochs": 10,
         "batch_size": 64,
         "lr": 3e-3,
         "scheduler": "cosine",

@@ -66,14 +66,15 @@ class Segmentation(Task):
     default_monitor: ClassVar[str] = "val_miou"
     model_task: ClassVar[str] = "segmentation"
     # A small U-Net on 32x32 digit scenes, random crops and U-Net's elastic deformation;
-    # measured in docs/segmentation_training.md.
+    # measured in docs/segmentation_training.md: val mean IoU 0.606 after the 10 epochs in
+    # 364 s of CPU time (8 epochs: 0.581; batch 32: 0.440; 4 epochs at 3e-3: 0.156).
     recipe: ClassVar[dict[str, Any]] = {
         "model": "unet_small",
         "dataset": "scenes",
         "image_size": 32,
-        "epochs": 4,
-        "batch_size": 32,
-        "lr": 3e-3,
+        "epochs": 10,
+        "batch_size": 16,
+        "lr": 1e-2,
         "scheduler": "cosine",
         "augment": "crop",
         "elastic": 2.0,
