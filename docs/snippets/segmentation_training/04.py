@@ -5,7 +5,10 @@ from cnnlab.models.unet import mirror_pad, predict_tiled, unet_margin
 
 print("margin", unet_margin("valid"), "px per side")
 tiny = np.arange(6.0).reshape(2, 3)
-assert np.array_equal(mirror_pad(torch.tensor(tiny), 4, 4, 5, 5).numpy(), np.pad(tiny, ((4, 4), (5, 5)), mode="reflect"))
+assert np.array_equal(
+    mirror_pad(torch.tensor(tiny), 4, 4, 5, 5).numpy(),
+    np.pad(tiny, ((4, 4), (5, 5)), mode="reflect"),
+)
 
 torch.manual_seed(0)
 unet = create_model("unet", num_classes=3, base_channels=2).eval()  # valid convolutions
