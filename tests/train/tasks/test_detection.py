@@ -182,7 +182,18 @@ def test_cli_run_writes_per_term_columns_and_predictions(
     assert -1 <= float(rows[0]["val_map"]) <= 1
 
 
-def test_stop_mid_epoch_then_resume_is_exact(tmp_path: Path, tiny) -> None:
+@pytest.fixture
+def one_thread():
+    # With 2 intra-op threads the p7 bias of a straight and a resumed run differed by ~2e-15
+    # in about half of the runs (2026-12-01, loaded machine), while two straight runs agreed:
+    # some kernel's multi-threaded reduction is not reproducible. Exactness is claimed on one.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_stop_mid_epoch_then_resume_is_exact(tmp_path: Path, tiny, one_thread) -> None:
     options = {"scheduler": "cosine", "clip_grad_norm": 10.0}
     Trainer(_cfg(tmp_path, "straight", **options), console=_quiet(), data=tiny).fit()
 
