@@ -10,17 +10,16 @@ from matplotlib.patches import Rectangle
 
 from cnnlab.scratch.functional.window import Window2d, im2col
 
-x = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
-window = Window2d.symmetric((3, 3), (1, 1), (0, 0), (1, 1))
-cols = im2col(x, window)                        # (1, 1, 3, 3, 2, 2): [.., p, q, i, j]
-matrix = cols.reshape(9, 4)                     # row p * 3 + q, column i * 2 + j
-weight = np.arange(1.0, 10.0) / 10              # a filter 0.1 .. 0.9, flattened like the rows
-y = (weight @ matrix).reshape(2, 2)
+grid = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+sliding = Window2d.symmetric((3, 3), (1, 1), (0, 0), (1, 1))
+grid_cols = im2col(grid, sliding).reshape(9, 4)  # (1, 1, 3, 3, 2, 2) -> row p*3+q, column i*2+j
+taps = np.arange(1.0, 10.0) / 10                 # a filter 0.1 .. 0.9, flattened like the rows
+grid_out = (taps @ grid_cols).reshape(2, 2)
 colours = ["tab:red", "tab:blue", "tab:green", "tab:orange"]
 
 fig = Figure(figsize=(10, 3.6))
 axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.3, 1.6, 0.9]})
-axes[0].imshow(x[0, 0], cmap="Greys", vmin=0, vmax=40)
+axes[0].imshow(grid[0, 0], cmap="Greys", vmin=0, vmax=40)
 for k, colour in enumerate(colours):
     i, j = divmod(k, 2)
     inset = 0.08 * k
@@ -29,16 +28,16 @@ for k, colour in enumerate(colours):
                   fill=False, edgecolor=colour, linewidth=2)
     )
 axes[0].set_title("input 4x4, 3x3 windows\n(stride 1: 2 x 2 positions)", fontsize=9)
-axes[1].imshow(matrix, cmap="Greys", vmin=0, vmax=40, aspect="auto")
+axes[1].imshow(grid_cols, cmap="Greys", vmin=0, vmax=40, aspect="auto")
 for k, colour in enumerate(colours):
     axes[1].add_patch(Rectangle((k - 0.45, -0.45), 0.9, 8.9, fill=False, edgecolor=colour, linewidth=2))
 axes[1].set_title("im2col(x): 9 x 4, one column per window\n(row = kernel tap p * 3 + q)", fontsize=9)
-axes[2].imshow(np.zeros_like(y), cmap="Greys", vmin=0, vmax=1)
-for (i, j), v in np.ndenumerate(y):
+axes[2].imshow(np.zeros_like(grid_out), cmap="Greys", vmin=0, vmax=1)
+for (i, j), v in np.ndenumerate(grid_out):
     axes[2].text(j, i, f"{v:.1f}", ha="center", va="center", color=colours[i * 2 + j],
                  fontweight="bold")
 axes[2].set_title("W (1 x 9) @ cols\n-> output 2x2", fontsize=9)
-for ax, values in zip(axes[:2], (x[0, 0], matrix)):
+for ax, values in zip(axes[:2], (grid[0, 0], grid_cols)):
     for (i, j), v in np.ndenumerate(values):
         ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=8)
 for ax in axes:
