@@ -32,8 +32,15 @@ docs: $(VENV)/.installed-docs
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 # The book's figures made by code (docs/snippets/*/figure_*.py), rewritten under docs/img/.
+# `make figures QUICK=1`: a fast check; each script runs in a temp folder with QUICK=1 (small
+# settings, heavy parts skipped) and docs/img/ is left alone (tests/test_docs.py does the same).
 figures: $(VENV)/.installed
-	cd docs && for f in snippets/*/figure_*.py; do MPLBACKEND=Agg $(abspath $(PY)) $$f || exit 1; done
+ifneq ($(filter-out 0,$(QUICK)),)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && for f in $(CURDIR)/docs/snippets/*/figure_*.py; do \
+		(cd "$$tmp" && QUICK=1 MPLBACKEND=Agg $(abspath $(PY)) $$f) || exit 1; done
+else
+	cd docs && for f in snippets/*/figure_*.py; do QUICK= MPLBACKEND=Agg $(abspath $(PY)) $$f || exit 1; done
+endif
 
 docs-serve: $(VENV)/.installed-docs
 	@$(DOCS_CHECK)
