@@ -24,8 +24,8 @@ from torchvision.transforms.v2 import functional as TF
 
 from cnnlab.models import create_model
 from cnnlab.train import TrainConfig, Trainer
-from cnnlab.train.ensemble import ensemble
-from cnnlab.train.evaluate import evaluate
+from cnnlab.train.ensembling import ensemble
+from cnnlab.train.evaluation import evaluate
 from cnnlab.train.prediction import predict_images
 from cnnlab.train.trained import load_trained
 

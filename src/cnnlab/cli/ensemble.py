@@ -28,8 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cnnlab.core.files import check_output_dir
-    from cnnlab.train.ensemble import ensemble
-    from cnnlab.train.evaluate import headline_scores, write_report
+    from cnnlab.train.ensembling import ensemble
+    from cnnlab.train.evaluation import headline_scores, write_report
     from cnnlab.train.trained import checkpoint_path, load_trained, run_directory
 
     if len(args.run_dirs) < 2:

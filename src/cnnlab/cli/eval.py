@@ -36,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from cnnlab.cli._runs import spec_slug
     from cnnlab.core.files import check_output_dir
-    from cnnlab.train.evaluate import evaluate, write_report
+    from cnnlab.train.evaluation import evaluate, write_report
     from cnnlab.train.trained import checkpoint_path, load_trained, run_directory
 
     run_dir = run_directory(args.run_dir)

@@ -29,8 +29,8 @@ _EXPORTS = {
     "read_metrics_csv": "cnnlab.train.history",
     "SCHEDULERS": "cnnlab.train.schedules",
     "build_scheduler": "cnnlab.train.schedules",
-    "ensemble": "cnnlab.train.ensemble",
-    "evaluate": "cnnlab.train.evaluate",
+    "ensemble": "cnnlab.train.ensembling",
+    "evaluate": "cnnlab.train.evaluation",
     "predict_images": "cnnlab.train.prediction",
     "load_trained": "cnnlab.train.trained",
     "Trainer": "cnnlab.train.trainer",
@@ -61,9 +61,9 @@ if TYPE_CHECKING:
     from cnnlab.train.checkpoint import load_checkpoint, save_checkpoint
     from cnnlab.train.config import TrainConfig
     from cnnlab.train.distillation import distillation_loss
-    from cnnlab.train.ensemble import ensemble
+    from cnnlab.train.ensembling import ensemble
     from cnnlab.train.errors import RunDirectoryError, TrainingDiverged, TrainingInterrupted
-    from cnnlab.train.evaluate import evaluate
+    from cnnlab.train.evaluation import evaluate
     from cnnlab.train.history import EpochMetrics, read_metrics_csv
     from cnnlab.train.prediction import predict_images
     from cnnlab.train.schedules import SCHEDULERS, build_scheduler

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from cnnlab.train.evaluate import Evaluation, evaluate
+from cnnlab.train.evaluation import Evaluation, evaluate
 from cnnlab.train.tasks.base import EvalReport
 from cnnlab.train.trained import TrainedRun
 
