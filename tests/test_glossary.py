@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,19 +19,6 @@ LINK = re.compile(r"\]\(([\w.]+\.md)(?:#([^)]+))?\)")
 
 def rows() -> list[tuple[str, str, str, str]]:
     return ROW.findall(GLOSSARY.read_text())
-
-
-def resolve(dotted: str) -> object:
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except ModuleNotFoundError:
-            continue
-        for attr in parts[cut:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise ModuleNotFoundError(dotted)
 
 
 def anchors(page: Path) -> set[str]:
@@ -60,7 +47,7 @@ def test_at_least_100_terms_each_once() -> None:
     )
 
 
-def test_every_api_named_exists() -> None:
+def test_every_api_named_exists(resolve_dotted: Callable[[str], object]) -> None:
     from cnnlab import list_models
 
     models = set(list_models())
@@ -71,7 +58,7 @@ def test_every_api_named_exists() -> None:
             assert names, f"{zh}: the API column names nothing checkable: {api}"
         for dotted in API.findall(api):
             try:
-                resolve(dotted)
+                resolve_dotted(dotted)
             except (AttributeError, ModuleNotFoundError):
                 missing.append(f"{zh}: {dotted}")
         missing += [f"{zh}: model {m}" for m in MODEL.findall(api) if m not in models]
