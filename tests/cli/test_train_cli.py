@@ -50,6 +50,22 @@ def test_train_digits_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert len(read_metrics_csv(run / "metrics.csv")) == 2
 
 
+def test_model_kwargs_build_the_run_and_its_reloads(tmp_path: Path) -> None:
+    # timm's --model-kwargs: the options reach the constructor, are saved in config.json, and
+    # eval and resume rebuild the same model (a width-8 digits_cnn does not fit width 32)
+    run = tmp_path / "run"
+    options = ["--model-kwargs", "width=8", "dropout=0.1"]
+    assert main(["train", *FAST, *options, "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["model_kwargs"] == {"width": 8, "dropout": 0.1}
+    want = create_model("digits_cnn", width=8, dropout=0.1).state_dict()
+    got = load_checkpoint(run / "last.pt")["model"]
+    assert {k: v.shape for k, v in got.items()} == {k: v.shape for k, v in want.items()}
+    assert main(["eval", str(run), "--out", str(tmp_path / "eval")]) == 0
+    assert main(["train", "--resume", str(run), "--epochs", "2"]) == 0
+    assert load_checkpoint(run / "last.pt")["epoch"] == 2
+
+
 def test_resume_via_cli_continues_to_total_epochs(tmp_path: Path) -> None:
     run = tmp_path / "run"
     assert main(["train", *FAST, "--out", str(run)]) == 0
@@ -156,6 +172,16 @@ def _bad_runs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "patience-0": (["--early-stopping", "0"], "--early-stopping must be a positive integer"),
         "nproc-0": (["--nproc-per-node", "0"], "--nproc-per-node must be a positive integer"),
         "sync-bn-cpu": (["--sync-bn"], "--sync-bn needs CUDA"),
+        "model-kwargs-no-value": (["--model-kwargs", "width"], "expected KEY=VALUE"),
+        "model-kwargs-unknown": (
+            ["--model-kwargs", "widht=8"],
+            "model 'digits_cnn' got unexpected option(s) ['widht']",
+        ),
+        "model-kwargs-classes": (
+            ["--model-kwargs", "num_classes=3"],
+            "--model-kwargs cannot set ['num_classes']",
+        ),
+        "model-kwargs-inf": (["--model-kwargs", "width=1e999"], "--model-kwargs must map"),
     }
 
 

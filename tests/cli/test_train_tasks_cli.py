@@ -41,6 +41,7 @@ def test_recipes_are_the_task_defaults_and_options_win() -> None:
     assert seg.elastic > 0
     assert recipe("multilabel", lr=0.5).lr == 0.5
     assert recipe("classification") == recipe()
+    assert recipe("detection", model_kwargs={"min_size": 96}).model_kwargs == {"min_size": 96}
 
 
 def _cases(tmp: Path) -> dict[str, tuple[list[str], str]]:

@@ -4,10 +4,12 @@ the training losses of the CPU-sized model, and the focal loss of the paper by h
 from __future__ import annotations
 
 import copy
+from functools import partial
 
 import pytest
 import torch
 import torchvision
+from torch import nn
 from torchvision.models.detection._utils import Matcher as TvMatcher
 from torchvision.models.detection.anchor_utils import AnchorGenerator as TvAnchorGenerator
 from torchvision.models.detection.retinanet import RetinaNet as TvRetinaNet
@@ -58,14 +60,14 @@ def _small_pair(num_classes: int = 11) -> tuple[torch.nn.Module, torch.nn.Module
     """Our CPU-sized RetinaNet and torchvision's RetinaNet class around a copy of its backbone."""
     torch.manual_seed(0)
     ours = retinanet_resnet18_fpn(num_classes=num_classes, min_size=64, max_size=96)
-    sizes = octave_sizes((16, 32, 64, 128, 256))
+    sizes = octave_sizes((24, 48, 96, 192, 384))  # the CPU variant's anchors and v2 head
     theirs = TvRetinaNet(
         copy.deepcopy(ours.backbone),
         num_classes,
         min_size=64,
         max_size=96,
         anchor_generator=TvAnchorGenerator(sizes, ((0.5, 1.0, 2.0),) * 5),
-        head=TvRetinaNetHead(64, 9, num_classes),
+        head=TvRetinaNetHead(64, 9, num_classes, norm_layer=partial(nn.GroupNorm, 32)),
     )
     theirs.load_state_dict(ours.state_dict(), strict=True)
     return ours, theirs
@@ -164,3 +166,29 @@ def test_options_are_checked() -> None:
         retinanet_resnet50_fpn(weights="DEFAULT")
     with pytest.raises(ValueError, match="nms_thresh must be a finite number in"):
         retinanet_resnet18_fpn(nms_thresh=1.5)
+
+
+def test_head_norm_is_torchvisions_v2_head() -> None:
+    # torchvision's retinanet_resnet50_fpn_v2 head: GroupNorm(32) after each tower conv, no bias
+    from cnnlab.detection.retinanet_head import RetinaNetHead
+
+    torch.manual_seed(0)
+    theirs = TvRetinaNetHead(64, 9, 11, norm_layer=partial(nn.GroupNorm, 32)).eval()
+    ours = RetinaNetHead(64, 9, 11, norm_layer=partial(nn.GroupNorm, 32)).eval()
+    for module in theirs.modules():  # norm weights off their init, so that GroupNorm matters
+        if isinstance(module, nn.GroupNorm):
+            module.weight.data.uniform_(0.5, 1.5)
+            module.bias.data.uniform_(-0.5, 0.5)
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    features = [torch.randn(2, 64, 8, 8), torch.randn(2, 64, 4, 4)]
+    with torch.no_grad():
+        got, want = ours(features), theirs(features)
+    for key in ("cls_logits", "bbox_regression"):
+        torch.testing.assert_close(got[key], want[key], rtol=1e-5, atol=1e-6)
+
+    model = retinanet_resnet18_fpn(num_classes=11, in_chans=1, head_norm=True)
+    assert set(model.state_dict()) >= {f"head.{k}" for k in theirs.state_dict()}
+    with pytest.raises(ValueError, match="head_norm needs fpn_channels divisible by 32"):
+        retinanet_resnet18_fpn(fpn_channels=48, head_norm=True)
+    with pytest.raises(ValueError, match="head_norm must be true or false"):
+        retinanet_resnet18_fpn(head_norm="yes")

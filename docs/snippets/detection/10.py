@@ -1,7 +1,7 @@
 from cnnlab.detection import AnchorGenerator, octave_sizes
 
 retina = model.anchor_generator
-print(retina.sizes[:3])  # P3, P4, P5: ((16.0, 20.0, 25.0), (32.0, 40.0, 50.0), (64.0, 80.0, 101.0))
+print(retina.sizes[:3])  # P3, P4, P5: ((24.0, 30.0, 38.0), (48.0, 60.0, 76.0), (96.0, 120.0, 152.0))
 assert retina.num_anchors_per_location() == [9, 9, 9, 9, 9]
 frcnn = create_model("fasterrcnn_resnet18_fpn").rpn.anchor_generator
 assert frcnn.num_anchors_per_location() == [3, 3, 3, 3, 3]

@@ -31,6 +31,30 @@ def _milestones(text: str) -> list[int]:
         ) from None
 
 
+def _kwarg(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` -> ``(KEY, VALUE)``: VALUE a Python literal (64, 0.5, True, 8,16,32), else
+    the text itself (as timm's ``--model-kwargs``)."""
+    import ast
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip().isidentifier():
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE (e.g. min_size=64 anchor_sizes=8,16,32,64,128), got {text!r}"
+        )
+    try:
+        parsed = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        parsed = value.strip()
+    return key.strip(), parsed
+
+
+class _KwargsAction(argparse.Action):
+    """Collect ``KEY=VALUE`` pairs into one dict (a later key wins)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+        setattr(namespace, self.dest, {**getattr(namespace, self.dest, {}), **dict(values)})
+
+
 # Flags whose values are given as text and turned into a config field: name -> (type, help).
 _VALUES: dict[str, tuple[Any, str]] = {
     "model": (
@@ -131,6 +155,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         flag = "--" + name.replace("_", "-")
         metavar = _METAVARS.get(name)
         p.add_argument(flag, type=kind, default=S, metavar=metavar, help=text.format(**d))
+    p.add_argument(
+        "--model-kwargs",
+        nargs="+",
+        type=_kwarg,
+        action=_KwargsAction,
+        default=S,
+        metavar="KEY=VALUE",
+        help="options of the model's constructor, e.g. min_size=64 anchor_sizes=8,16,32,64,128 "
+        "(saved with the run; see docs/training.md)",
+    )
     p.add_argument(  # the name issue 16 gives it
         "--distill-t",
         dest="distill_temperature",
@@ -161,6 +195,8 @@ def _worker_args(args: argparse.Namespace, given: dict[str, Any]) -> list[str]:
         flag = "--" + name.replace("_", "-")
         if name in _FLAGS:
             out.append(flag)
+        elif isinstance(value, dict):
+            out += [flag, *(f"{k}={v!r}" for k, v in value.items())] if value else []
         elif isinstance(value, list):
             out += [flag, ",".join(str(v) for v in value)]
         else:

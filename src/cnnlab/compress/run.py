@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -56,14 +57,14 @@ def find_checkpoint(run_dir: str | Path) -> tuple[Path, Path]:
     return folder, folder / name
 
 
-def build_model(name: str, num_classes: int, in_chans: int) -> nn.Module:
+def build_model(name: str, num_classes: int, in_chans: int, **kwargs: Any) -> nn.Module:
     """A fresh registry classifier as ``cnnlab train`` builds it."""
     info = model_info(name)
     if info.task != "classification":
         raise ValueError(
             f"model {name!r} is a {info.task} model; cnnlab compress takes classifiers"
         )
-    return create_model(name, num_classes=num_classes, in_chans=in_chans)
+    return create_model(name, num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
 def load_run(run_dir: str | Path) -> TrainedRun:
@@ -75,7 +76,9 @@ def load_run(run_dir: str | Path) -> TrainedRun:
     folder, checkpoint = find_checkpoint(run_dir)
     config = TrainConfig.load(folder / "config.json")
     data = load_dataset(config.dataset, config.image_size, config.val_fraction)
-    model = build_model(config.model, data.num_classes, data.in_chans)
+    model = build_model(
+        config.model, data.num_classes, data.in_chans, **config.validate().model_kwargs
+    )
     state = load_checkpoint(checkpoint, map_location="cpu")
     try:
         model.load_state_dict(state["model"])

@@ -11,7 +11,7 @@ detections.
 - :func:`detections_figure`: a detector's final detections on scenes, with the ground truth.
 
 Drawn with matplotlib's object-oriented API; ``save_figure`` writes a figure atomically.
-``docs/img/detection_*.png`` are these figures.
+``docs/img/detection_*.png`` are these figures (docs/snippets/detection/figure_detectors.py).
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ from cnnlab.detection import (
     FasterRCNN,
     ImageBatch,
     decode_boxes,
-    octave_sizes,
     sigmoid_focal_loss,
 )
 from cnnlab.detection.drawing import TRUTH_COLOUR, draw_boxes, show_image
 from cnnlab.detection.rpn import flatten_levels
+from cnnlab.models import create_model
 
 __all__ = [
     "GAMMAS",
@@ -86,8 +86,9 @@ def anchors_figure(image: Tensor, boxes: Tensor, centre: tuple[int, int] = (64, 
         centre: the pixel whose anchors are drawn (a multiple of 64 lies on every level's grid).
     """
     size = image.shape[-1]
-    retina = AnchorGenerator(octave_sizes((16, 32, 64, 128, 256)), ((0.5, 1.0, 2.0),) * 5)
-    rpn = AnchorGenerator(((16,), (32,), (64,), (128,), (256,)), ((0.5, 1.0, 2.0),) * 5)
+    with torch.device("meta"):  # only their anchor generators are used
+        retina = create_model("retinanet_resnet18_fpn").anchor_generator
+        rpn = create_model("fasterrcnn_resnet18_fpn").rpn.anchor_generator
     p4 = _anchors_at(_level_anchors(retina, size, (8, 16, 32, 64, 128))[1], centre)
     fig = Figure(figsize=(7.2, 3.9), layout="constrained")
     left, right = fig.subplots(1, 2)

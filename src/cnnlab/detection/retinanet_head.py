@@ -18,6 +18,7 @@ over the images. Layer names and initialisation as torchvision's ``RetinaNetHead
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -31,8 +32,21 @@ from cnnlab.detection.rpn_head import _per_anchor
 from cnnlab.layers.conv_norm_act import ConvNormAct
 
 
-def _tower(channels: int) -> nn.Sequential:
-    return nn.Sequential(*(ConvNormAct(channels, channels, 3, norm=False) for _ in range(4)))
+def _tower(channels: int, norm_layer: Callable[..., nn.Module] | None) -> nn.Sequential:
+    return nn.Sequential(
+        *(
+            ConvNormAct(channels, channels, 3, norm=norm_layer is not None, norm_layer=norm_layer)
+            for _ in range(4)
+        )
+    )
+
+
+def _init(head: nn.Module) -> None:
+    for m in head.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.normal_(m.weight, std=0.01)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
 
 
 class RetinaNetClassificationHead(nn.Module):
@@ -44,13 +58,20 @@ class RetinaNetClassificationHead(nn.Module):
         num_classes: classes (each a sigmoid; torchvision's numbering keeps 0 for background,
             which is then never a target).
         prior_probability: the foreground probability every anchor starts from (0.01).
+        norm_layer: a norm after each tower conv (torchvision's ``retinanet_resnet50_fpn_v2``
+            uses ``partial(nn.GroupNorm, 32)``); None: no norm, the paper's head.
 
     Shape:
         [(N, C, H_l, W_l)] -> (N, sum_l H_l W_l A, num_classes)
     """
 
     def __init__(
-        self, in_channels: int, num_anchors: int, num_classes: int, prior_probability: float = 0.01
+        self,
+        in_channels: int,
+        num_anchors: int,
+        num_classes: int,
+        prior_probability: float = 0.01,
+        norm_layer: Callable[..., nn.Module] | None = None,
     ) -> None:
         super().__init__()
         in_channels = positive_int("in_channels", in_channels)
@@ -64,12 +85,9 @@ class RetinaNetClassificationHead(nn.Module):
             exclusive_minimum=True,
             exclusive_maximum=True,
         )
-        self.conv = _tower(in_channels)
+        self.conv = _tower(in_channels, norm_layer)
         self.cls_logits = nn.Conv2d(in_channels, num_anchors * num_classes, 3, padding=1)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.normal_(m.weight, std=0.01)
-                nn.init.zeros_(m.bias)
+        _init(self)
         nn.init.constant_(self.cls_logits.bias, -math.log((1 - prior) / prior))
 
     def forward(self, features: list[Tensor]) -> Tensor:
@@ -99,22 +117,25 @@ class RetinaNetClassificationHead(nn.Module):
 
 
 class RetinaNetRegressionHead(nn.Module):
-    """Four 3x3 conv + ReLU, then a 3x3 conv to ``4 num_anchors`` box offsets.
+    """Four 3x3 conv + ReLU, then a 3x3 conv to ``4 num_anchors`` box offsets
+    (``norm_layer`` as :class:`RetinaNetClassificationHead`'s).
 
     Shape:
         [(N, C, H_l, W_l)] -> (N, sum_l H_l W_l A, 4)
     """
 
-    def __init__(self, in_channels: int, num_anchors: int) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        num_anchors: int,
+        norm_layer: Callable[..., nn.Module] | None = None,
+    ) -> None:
         super().__init__()
         in_channels = positive_int("in_channels", in_channels)
         self.num_anchors = positive_int("num_anchors", num_anchors)
-        self.conv = _tower(in_channels)
+        self.conv = _tower(in_channels, norm_layer)
         self.bbox_reg = nn.Conv2d(in_channels, num_anchors * 4, 3, padding=1)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.normal_(m.weight, std=0.01)
-                nn.init.zeros_(m.bias)
+        _init(self)
 
     def forward(self, features: list[Tensor]) -> Tensor:
         return torch.cat(
@@ -153,17 +174,24 @@ class RetinaNetHead(nn.Module):
         in_channels: channels of every pyramid level (256).
         num_anchors: anchors per position (9).
         num_classes: classes, as :class:`RetinaNetClassificationHead`.
+        norm_layer: a norm after each tower conv of both subnets (None: the paper's head).
 
     Shape:
         [(N, C, H_l, W_l)] -> {"cls_logits": (N, A_total, K), "bbox_regression": (N, A_total, 4)}
     """
 
-    def __init__(self, in_channels: int, num_anchors: int, num_classes: int) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        num_anchors: int,
+        num_classes: int,
+        norm_layer: Callable[..., nn.Module] | None = None,
+    ) -> None:
         super().__init__()
         self.classification_head = RetinaNetClassificationHead(
-            in_channels, num_anchors, num_classes
+            in_channels, num_anchors, num_classes, norm_layer=norm_layer
         )
-        self.regression_head = RetinaNetRegressionHead(in_channels, num_anchors)
+        self.regression_head = RetinaNetRegressionHead(in_channels, num_anchors, norm_layer)
 
     def forward(self, features: list[Tensor]) -> dict[str, Tensor]:
         return {

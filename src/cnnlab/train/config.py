@@ -7,7 +7,8 @@ command swaps the field for its flag (``--lr``).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+import math
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,39 @@ def _flag(name: str, value: Any) -> None:
         raise InvalidArgument(name, f"{name} must be true or false, got {value!r}")
 
 
+def _kwarg_value(value: Any) -> bool:
+    """Whether ``value`` can be a model option saved in config.json (JSON, finite numbers)."""
+    if isinstance(value, (list, tuple)):
+        return all(_kwarg_value(v) for v in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or isinstance(value, (bool, int, str))
+
+
+def check_model_kwargs(value: Any) -> dict[str, Any]:
+    """``model_kwargs`` as a dict of option name -> JSON value (tuples become lists)."""
+    ok = isinstance(value, dict) and all(
+        isinstance(k, str) and k.isidentifier() and _kwarg_value(v) for k, v in value.items()
+    )
+    if not ok:
+        raise InvalidArgument(
+            "model_kwargs",
+            f"model_kwargs must map option names to numbers, strings, booleans or lists of "
+            f"them (e.g. min_size=64), got {value!r}",
+        )
+    reserved = sorted({"num_classes", "in_chans"} & set(value))
+    if reserved:
+        raise InvalidArgument(
+            "model_kwargs",
+            f"model_kwargs cannot set {reserved}: the dataset gives the classes and channels",
+        )
+
+    def plain(v: Any) -> Any:
+        return [plain(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+    return {k: plain(v) for k, v in value.items()}
+
+
 def _same_number(a: Any, b: Any) -> bool:
     """Whether ``a`` and ``b`` are both non-bool numbers (``2`` and ``2.0`` may be compared)."""
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b))
@@ -80,9 +114,14 @@ class TrainConfig:
     iterations): ``step_size`` (default ``epochs // 3``), ``milestones`` (default half and
     three quarters of ``epochs``), ``gamma`` (default 0.1; 0.9 per epoch for ``exponential``),
     ``min_lr`` (cosine's floor), ``plateau_patience``.
+
+    ``model_kwargs`` are passed to the model's constructor (as timm's ``--model-kwargs``), e.g.
+    ``{"min_size": 64}`` for a detector; they are saved with the run, so evaluation, prediction
+    and resuming build the same model.
     """
 
     model: str = ""
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
     dataset: str = "digits"
     task: str = "classification"
     epochs: int = 15
@@ -144,6 +183,7 @@ class TrainConfig:
         task = get_task(self.task)
         if not self.model:
             self.model = default_model(self.dataset)
+        self.model_kwargs = check_model_kwargs(self.model_kwargs)
         self.epochs = positive_int("epochs", self.epochs, maximum=COUNT_MAX)
         self.batch_size = positive_int("batch_size", self.batch_size, maximum=COUNT_MAX)
         self.lr = number("lr", self.lr, minimum=0)

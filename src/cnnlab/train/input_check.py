@@ -2,42 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from cnnlab.models import create_model, model_info
 
 
-def _fits(name: str, num_classes: int, size: tuple[int, int, int]) -> bool:
+def _fits(name: str, num_classes: int, size: tuple[int, int, int], **kwargs: Any) -> bool:
     try:
         with torch.device("meta"):
-            model = create_model(name, num_classes=num_classes, in_chans=size[0]).eval()
+            model = create_model(name, num_classes=num_classes, in_chans=size[0], **kwargs).eval()
             model(torch.empty(2, *size))
     except (RuntimeError, ValueError):
         return False
     return True
 
 
-def smallest_input(name: str, num_classes: int, chans: int, upper: int) -> int | None:
+def smallest_input(
+    name: str, num_classes: int, chans: int, upper: int, **kwargs: Any
+) -> int | None:
     """The smallest square side in [1, upper] the model accepts (binary search), or None."""
-    if not _fits(name, num_classes, (chans, upper, upper)):
+    if not _fits(name, num_classes, (chans, upper, upper), **kwargs):
         return None
     lo, hi = 1, upper
     while lo < hi:
         mid = (lo + hi) // 2
-        if _fits(name, num_classes, (chans, mid, mid)):
+        if _fits(name, num_classes, (chans, mid, mid), **kwargs):
             hi = mid
         else:
             lo = mid + 1
     return lo
 
 
-def check_input_size(name: str, num_classes: int, size: tuple[int, int, int]) -> None:
-    """Raise ``ValueError`` naming the minimum side when ``model(name)`` cannot take ``size``."""
-    if _fits(name, num_classes, size):
+def check_input_size(
+    name: str, num_classes: int, size: tuple[int, int, int], **kwargs: Any
+) -> None:
+    """Raise ``ValueError`` naming the minimum side when ``model(name, **kwargs)`` cannot take
+    ``size`` (or the model's own error when it rejects ``kwargs``)."""
+    with torch.device("meta"):  # options it rejects: its own message, not a size hint
+        create_model(name, num_classes=num_classes, in_chans=size[0], **kwargs)
+    if _fits(name, num_classes, size, **kwargs):
         return
     default = model_info(name).default_input_size
     upper = max(default[1], default[2], size[1], size[2])
-    smallest = smallest_input(name, num_classes, size[0], upper)
+    smallest = smallest_input(name, num_classes, size[0], upper, **kwargs)
     hint = (
         f"it needs inputs of at least {smallest}x{smallest}"
         if smallest

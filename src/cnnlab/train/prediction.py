@@ -23,7 +23,7 @@ from cnnlab.data.images import image_problem, load_rgb
 from cnnlab.data.transforms.preprocess import Preprocess
 from cnnlab.train.trained import TrainedRun
 
-__all__ = ["Prediction", "check_images", "load_images", "predict_images"]
+__all__ = ["Prediction", "check_images", "image_sizes", "load_images", "predict_images"]
 
 CHUNK = 64  # images per forward pass
 
@@ -74,6 +74,18 @@ def load_images(paths: Sequence[Path], preprocess: Preprocess) -> Tensor:
     return torch.stack([transform(load_rgb(str(p))) for p in paths])
 
 
+def image_sizes(paths: Sequence[Path]) -> list[tuple[int, int]]:
+    """``(H, W)`` of each image file (read from its header)."""
+    from PIL import Image
+
+    sizes = []
+    for path in paths:
+        with Image.open(path) as image:
+            width, height = image.size
+        sizes.append((height, width))
+    return sizes
+
+
 @torch.no_grad()
 def predict_images(run: TrainedRun, paths: Sequence[str | Path], top_k: int = 5) -> Prediction:
     """The run's predictions for image files.
@@ -98,5 +110,6 @@ def predict_images(run: TrainedRun, paths: Sequence[str | Path], top_k: int = 5)
     joined: Any = [o for part in outputs for o in part]
     if isinstance(outputs[0], Tensor):
         joined = torch.cat(outputs)
+    joined = run.task.to_image_sizes(joined, run.preprocess.image_size, image_sizes(files))
     results = run.task.predict(joined, run.classes, top_k)
     return Prediction(paths=files, outputs=joined, results=results)

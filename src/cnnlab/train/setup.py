@@ -192,10 +192,14 @@ def setup_run(
     _seed_everything(cfg.seed)
     if data is None:
         data = load_data(cfg)
-    check_input_size(cfg.model, data.num_classes, (data.in_chans, *data.image_size))
+    check_input_size(
+        cfg.model, data.num_classes, (data.in_chans, *data.image_size), **cfg.model_kwargs
+    )
     task = get_task(cfg.task)(data, label_smoothing=cfg.label_smoothing)
     accounting = _check_batches(cfg, len(data.train), dist)
-    model = create_model(cfg.model, num_classes=data.num_classes, in_chans=data.in_chans)
+    model = create_model(
+        cfg.model, num_classes=data.num_classes, in_chans=data.in_chans, **cfg.model_kwargs
+    )
     task.bind(model)
     if cfg.sync_bn and dist.active:
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)

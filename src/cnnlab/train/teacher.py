@@ -49,7 +49,12 @@ def load_teacher(path: str | Path, data: DatasetBundle, device: torch.device) ->
     state = load_checkpoint(run_dir / "best.pt")
     classes = state.get("classes")
     weights = state["model"]
-    model = create_model(config.model, num_classes=data.num_classes, in_chans=data.in_chans)
+    model = create_model(
+        config.model,
+        num_classes=data.num_classes,
+        in_chans=data.in_chans,
+        **config.validate().model_kwargs,
+    )
     wanted = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     given = {k: tuple(v.shape) for k, v in weights.items()}
     if (classes is not None and list(classes) != list(data.classes)) or wanted != given:

@@ -182,7 +182,12 @@ def load_trained(
     task = get_task(config.task)(data or _bundle(config, classes, preprocess))
     task.load_state_dict(state.get("task") or {})
     # Built as the trainer builds it (cnnlab.train.setup.setup_run).
-    model = create_model(config.model, num_classes=len(classes), in_chans=preprocess.in_chans)
+    model = create_model(
+        config.model,
+        num_classes=len(classes),
+        in_chans=preprocess.in_chans,
+        **config.model_kwargs,
+    )
     try:
         model.load_state_dict(state["model"])
     except (RuntimeError, TypeError, AttributeError) as err:

@@ -221,3 +221,63 @@ def test_stop_mid_epoch_then_resume_is_exact(tmp_path: Path, tiny, one_thread) -
 def test_the_input_check_runs_detectors_under_the_meta_device(model_name: str) -> None:
     # Faster R-CNN's RoI pooler made a tensor under `with torch.device("meta")` and read it.
     check_input_size(model_name, 11, (1, 64, 64))
+
+
+def test_predict_gives_boxes_in_each_files_pixels_and_draws_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    from cnnlab.train import load_trained
+    from cnnlab.train.prediction import predict_images
+
+    monkeypatch.setattr(scenes_dataset, "SCENES", TINY)
+    run = tmp_path / "run"
+    argv = ["train", "--task", "detection", "--dataset", "scenes", "--device", "cpu"]
+    assert main([*argv, "--epochs", "1", "--batch-size", "1", "--out", str(run)]) == 0
+    trained = load_trained(run)
+    trained.model.score_thresh = 0.0  # a barely trained detector: keep every candidate
+    assert trained.preprocess.image_size == (128, 128)  # the recipe's --image-size
+    scene = scenes_dataset.make_scenes(1, image_size=128, split="val", seed=9)
+    pixels = (scene.images[0, 0].numpy() * 255).round().astype(np.uint8)
+    small, large = tmp_path / "small.png", tmp_path / "large.png"
+    Image.fromarray(pixels).save(small)  # the run's input size, 128 x 128
+    Image.fromarray(pixels).resize((256, 192)).save(large)  # W 256, H 192
+    prediction = predict_images(trained, [small, large], top_k=3)
+    # the file at the input size: the detector's own output on the run's preprocessing
+    x = trained.preprocess.apply(torch.from_numpy(pixels).float()[None, None] / 255)
+    with torch.no_grad():
+        (want,) = trained.model([x[0]])
+    got = prediction.outputs[0]
+    torch.testing.assert_close(got["boxes"], want["boxes"], atol=1e-3, rtol=1e-4)
+    torch.testing.assert_close(got["scores"], want["scores"], atol=1e-5, rtol=1e-4)
+    # the 256 x 192 file: its own detections, in its pixels (x times 2, y times 1.5)
+    resized = trained.task.infer(
+        trained.model,
+        torch.stack([trained.preprocess.transform()(Image.open(large).convert("RGB"))]),
+    )[0]
+    torch.testing.assert_close(
+        prediction.outputs[1]["boxes"],
+        resized["boxes"] * torch.tensor([2.0, 1.5, 2.0, 1.5]),
+        atol=1e-3,
+        rtol=1e-4,
+    )
+    results = prediction.results
+    assert len(results[0]["detections"]) == min(3, len(want["boxes"]))
+    best = results[1]["detections"][0]
+    assert best["box"] == pytest.approx(prediction.outputs[1]["boxes"][0].tolist())
+    assert best["class"] == trained.classes[best["index"]]
+
+    # the CLI: JSON, and the files with their boxes drawn
+    out = tmp_path / "pred"
+    capsys.readouterr()
+    assert main(["predict", str(run), str(small), str(large), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "detections" in printed and "small.png" in printed
+    records = json.loads((out / "predictions.json").read_text())
+    assert [r["image"] for r in records] == [str(small), str(large)]
+    for name in ("small_boxes.png", "large_boxes.png"):
+        assert (out / name).read_bytes()[:8] == PNG

@@ -187,6 +187,14 @@ class Task(ABC):
         """
         return model(images).float().cpu()
 
+    def to_image_sizes(
+        self, outputs: Any, input_size: tuple[int, int], sizes: list[tuple[int, int]]
+    ) -> Any:
+        """The outputs of :meth:`infer` (for inputs resized to ``input_size``) for the image
+        files' own sizes (``sizes``: ``(H, W)`` per file), for ``cnnlab predict``. Default: the
+        outputs as they are (class scores do not depend on the size)."""
+        return outputs
+
     def predict_table(self, names: list[str], results: list[dict[str, Any]]) -> list[str]:
         """``cnnlab predict --format table``: lines of text for the results of :meth:`predict`
         (``names``: the image files). Default: one line per image, its result as JSON."""
