@@ -298,6 +298,9 @@ sys.exit(main(sys.argv[1:]))
 
 _SIGINT_WHILE_BUILDING_THE_PARSER = """
 import os, signal, sys
+# A terminal's Ctrl-C: Python ignores SIGINT when it starts with it ignored (a background job
+# of a non-interactive shell, as `make test &` is), so the default handler is put back first.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import cnnlab.cli.main as m
 build = m.build_parser
 def patched():
