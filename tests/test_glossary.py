@@ -7,8 +7,6 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 GLOSSARY = DOCS / "glossary.md"
 ROW = re.compile(r"^\| (?!中文 \||---)(.+?) \| (.+?) \| (.+?) \| (.+?) \|$", re.MULTILINE)
@@ -19,20 +17,6 @@ LINK = re.compile(r"\]\(([\w.]+\.md)(?:#([^)]+))?\)")
 
 def rows() -> list[tuple[str, str, str, str]]:
     return ROW.findall(GLOSSARY.read_text())
-
-
-def anchors(page: Path) -> set[str]:
-    """The ids MkDocs gives the page's headings (the site's slugify: pymdownx, lower case)."""
-    slugs = pytest.importorskip("pymdownx.slugs", reason="anchors need pymdownx (docs extra)")
-    slugify = slugs.slugify(case="lower")
-    text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.MULTILINE | re.DOTALL)
-    found: Counter[str] = Counter()
-    ids = set()
-    for heading in re.findall(r"^#{1,6} (.+?)\s*$", text, re.MULTILINE):
-        slug = slugify(heading, "-")
-        ids.add(slug if not found[slug] else f"{slug}_{found[slug]}")
-        found[slug] += 1
-    return ids
 
 
 def test_at_least_100_terms_each_once() -> None:
@@ -65,7 +49,7 @@ def test_every_api_named_exists(resolve_dotted: Callable[[str], object]) -> None
     assert missing == []
 
 
-def test_every_chapter_linked_exists() -> None:
+def test_every_chapter_linked_exists(page_anchors: Callable[[Path], set[str]]) -> None:
     missing = []
     for zh, _, _, chapter in rows():
         links = LINK.findall(chapter)
@@ -74,7 +58,7 @@ def test_every_chapter_linked_exists() -> None:
             path = DOCS / page
             if not path.is_file():
                 missing.append(f"{zh}: {page}")
-            elif anchor and anchor not in anchors(path):
+            elif anchor and anchor not in page_anchors(path):
                 missing.append(f"{zh}: {page}#{anchor}")
     assert missing == []
 

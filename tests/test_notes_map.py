@@ -7,8 +7,6 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 ROW = re.compile(r"^\| (\d+) \| (.+?) \|", re.MULTILINE)
@@ -30,20 +28,6 @@ def map_rows() -> dict[int, list[str]]:
             cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
             rows[int(cells[0])] = cells
     return rows
-
-
-def anchors(page: Path) -> set[str]:
-    """The ids MkDocs gives the page's headings (the site's slugify: pymdownx, lower case)."""
-    slugs = pytest.importorskip("pymdownx.slugs", reason="anchors need pymdownx (docs extra)")
-    slugify = slugs.slugify(case="lower")
-    text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.MULTILINE | re.DOTALL)
-    found: Counter[str] = Counter()
-    ids = set()
-    for heading in re.findall(r"^#{1,6} (.+?)\s*$", text, re.MULTILINE):
-        slug = slugify(heading, "-")
-        ids.add(slug if not found[slug] else f"{slug}_{found[slug]}")
-        found[slug] += 1
-    return ids | set(re.findall(r'\bid="([^"]+)"', text))
 
 
 def test_index_is_the_118_headings_of_the_notes() -> None:
@@ -68,14 +52,14 @@ def test_every_row_has_a_status_and_the_counts_are_true() -> None:
     assert line in text
 
 
-def test_every_chapter_and_anchor_linked_exists() -> None:
+def test_every_chapter_and_anchor_linked_exists(page_anchors: Callable[[Path], set[str]]) -> None:
     missing = []
     for cells in map_rows().values():
         for page, anchor in LINK.findall(cells[2]):
             path = DOCS / page
             if not path.is_file():
                 missing.append(f"row {cells[0]}: {page}")
-            elif anchor and anchor not in anchors(path):
+            elif anchor and anchor not in page_anchors(path):
                 missing.append(f"row {cells[0]}: {page}#{anchor}")
     assert missing == []
 

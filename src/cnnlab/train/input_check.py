@@ -5,14 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
 
 from cnnlab.models import create_model, model_info
 
 
-def _fits(name: str, num_classes: int, size: tuple[int, int, int], **kwargs: Any) -> bool:
+def _meta_model(name: str, num_classes: int, chans: int, **kwargs: Any) -> nn.Module:
+    """``create_model(name, ...)`` on the meta device, in eval mode (an option it rejects is its
+    own ValueError)."""
+    with torch.device("meta"):
+        return create_model(name, num_classes=num_classes, in_chans=chans, **kwargs).eval()
+
+
+def _fits(model: nn.Module, size: tuple[int, int, int]) -> bool:
     try:
         with torch.device("meta"):
-            model = create_model(name, num_classes=num_classes, in_chans=size[0], **kwargs).eval()
             model(torch.empty(2, *size))
     except (RuntimeError, ValueError):
         return False
@@ -23,12 +30,13 @@ def smallest_input(
     name: str, num_classes: int, chans: int, upper: int, **kwargs: Any
 ) -> int | None:
     """The smallest square side in [1, upper] the model accepts (binary search), or None."""
-    if not _fits(name, num_classes, (chans, upper, upper), **kwargs):
+    model = _meta_model(name, num_classes, chans, **kwargs)
+    if not _fits(model, (chans, upper, upper)):
         return None
     lo, hi = 1, upper
     while lo < hi:
         mid = (lo + hi) // 2
-        if _fits(name, num_classes, (chans, mid, mid), **kwargs):
+        if _fits(model, (chans, mid, mid)):
             hi = mid
         else:
             lo = mid + 1
@@ -40,9 +48,7 @@ def check_input_size(
 ) -> None:
     """Raise ``ValueError`` naming the minimum side when ``model(name, **kwargs)`` cannot take
     ``size`` (or the model's own error when it rejects ``kwargs``)."""
-    with torch.device("meta"):  # options it rejects: its own message, not a size hint
-        create_model(name, num_classes=num_classes, in_chans=size[0], **kwargs)
-    if _fits(name, num_classes, size, **kwargs):
+    if _fits(_meta_model(name, num_classes, size[0], **kwargs), size):
         return
     default = model_info(name).default_input_size
     upper = max(default[1], default[2], size[1], size[2])
